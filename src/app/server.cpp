@@ -1,0 +1,162 @@
+#include "app/server.hpp"
+
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <csignal>
+#include <nlohmann/json.hpp>
+
+#include "common/startup_error.hpp"
+#include "http/tls.hpp"
+#include "store/sqlite_store.hpp"
+
+namespace conclave::app {
+
+namespace asio = boost::asio;
+
+std::filesystem::path executable_dir() {
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::filesystem::current_path() : exe.parent_path();
+}
+
+namespace {
+
+std::string host_name() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0) return {};
+  return buf;
+}
+
+std::unique_ptr<asio::ssl::context> make_tls(const Config& config) {
+  switch (config.effective_tls_mode()) {
+    case TlsMode::kFiles:
+      return http::make_tls_context(config.tls.cert, config.tls.key);
+    case TlsMode::kSelfSigned: {
+      std::vector<std::string> names{"localhost"};
+      if (auto h = host_name(); !h.empty() && h != "localhost") names.push_back(h);
+      std::vector<std::string> ips{"127.0.0.1", "::1"};
+      const auto& a = config.http.address;
+      if (a != "0.0.0.0" && a != "::" && a != "127.0.0.1" && a != "::1") ips.push_back(a);
+      const auto paths = http::ensure_self_signed(config.server.data_dir / "tls", names, ips);
+      spdlog::info("TLS: {} self-signed certificate {}", paths.generated ? "generated" : "using",
+                   paths.cert.string());
+      return http::make_tls_context(paths.cert, paths.key);
+    }
+    case TlsMode::kOff:
+    case TlsMode::kAuto:
+      break;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+Server::Server(const Config& config)
+    : config_(config),
+      draining_gauge_(registry_.gauge("conclave_draining",
+                                      "1 while the server drains before exiting, else 0.")) {
+  try {
+    store_ = store::SqliteStore::open(config_.server.data_dir);
+  } catch (const store::StoreError& e) {
+    throw StartupError(e.what());
+  }
+  tls_ = make_tls(config_);
+
+  metrics::register_process_metrics(registry_);
+  const auto web_root =
+      config_.http.web_root.empty() ? executable_dir() / "web" : config_.http.web_root;
+  files_ = std::make_unique<http::StaticFiles>(web_root);
+  if (!files_->has_client()) {
+    spdlog::warn("no browser client in {} (build it, or set http.web_root)", web_root.string());
+  }
+  router_ = std::make_unique<http::Router>(
+      tls_ != nullptr, *files_, registry_,
+      http::Router::Hooks{
+          .ready = [this] { return !draining_ && store_->healthy(); },
+          .draining = [this] { return draining_; },
+          .health_body = [this] { return health_body(); },
+      });
+  hub_ = std::make_unique<signal::Hub>(
+      io_,
+      signal::HubLimits{.max_message_bytes = config_.websocket.max_message_bytes,
+                        .idle_timeout = config_.websocket.idle_timeout},
+      dispatcher_, registry_, tls_ != nullptr);
+  router_->set_upgrades(hub_.get());
+  http_ = std::make_unique<http::Server>(io_, *router_, tls_.get());
+  http_->listen(config_.http.address, config_.http.port);
+}
+
+Server::~Server() = default;
+
+std::string Server::health_body() const {
+  const bool store_ok = store_->healthy();
+  const char* status = draining_ ? "draining" : store_ok ? "ok" : "store_unavailable";
+  return nlohmann::json{{"status", status}, {"version", CONCLAVE_VERSION}}.dump();
+}
+
+int Server::run() {
+  signals_.add(SIGINT);
+  signals_.add(SIGTERM);
+  std::function<void(const boost::system::error_code&, int)> on_signal_fn;
+  on_signal_fn = [this, &on_signal_fn](const boost::system::error_code& ec, int number) {
+    if (ec) return;
+    on_signal(number);
+    signals_.async_wait(on_signal_fn);
+  };
+  signals_.async_wait(on_signal_fn);
+
+  http_->start();
+  const auto& a = config_.http.address;
+  const auto host = a.find(':') != std::string::npos ? "[" + a + "]" : a;
+  spdlog::info("conclave {} listening on {}://{}:{} (data directory {})", CONCLAVE_VERSION,
+               tls_ ? "https" : "http", host, http_->port(), config_.server.data_dir.string());
+  io_.run();
+  spdlog::info("stopped");
+  return 0;
+}
+
+void Server::on_signal(int number) {
+  if (!draining_) {
+    spdlog::info(
+        "{} received: draining for up to {} s (healthz 503, no new meetings); "
+        "send it again to stop at once",
+        number == SIGINT ? "SIGINT" : "SIGTERM", config_.server.drain_timeout.count());
+    begin_drain();
+    return;
+  }
+  spdlog::warn("second signal: stopping now");
+  spdlog::default_logger()->flush();
+  std::_Exit(128 + number);
+}
+
+void Server::begin_drain() {
+  draining_ = true;
+  draining_gauge_.set(1);
+  hub_->stop_accepting([this] { finish("every meeting connection has ended"); });
+  if (finished_) return;
+  drain_timer_.expires_after(config_.server.drain_timeout);
+  drain_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || finished_) return;
+    spdlog::info("drain timeout: closing {} connection(s)", hub_->size());
+    hub_->close_all(boost::beast::websocket::close_code::going_away, "server shutting down");
+    // Give the closing handshakes a moment; finish() runs earlier if they all complete.
+    drain_timer_.expires_after(std::chrono::seconds(2));
+    drain_timer_.async_wait([this](const boost::system::error_code& e) {
+      if (!e) finish("drain timeout");
+    });
+  });
+}
+
+void Server::finish(const char* why) {
+  if (finished_) return;
+  finished_ = true;
+  spdlog::info("drained: {}", why);
+  drain_timer_.cancel();
+  http_->close();
+  signals_.cancel();
+  io_.stop();
+}
+
+}  // namespace conclave::app

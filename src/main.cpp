@@ -1,0 +1,116 @@
+// conclave: the server binary. Parses the command line into a configuration and hands
+// over to app::Server; turns every startup failure into one line and an exit code:
+// 0 success, 1 startup error (port in use, unreadable certificate, data directory not
+// writable), 2 configuration error (unknown key, flag or variable, bad value).
+#include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "app/config.hpp"
+#include "app/server.hpp"
+#include "common/log.hpp"
+#include "common/startup_error.hpp"
+
+extern char** environ;
+
+namespace {
+
+using namespace conclave;
+
+constexpr int kExitStartup = 1;
+constexpr int kExitConfig = 2;
+
+std::vector<std::string> environment() {
+  std::vector<std::string> out;
+  for (char** e = environ; e && *e; ++e) out.emplace_back(*e);
+  return out;
+}
+
+log::Options log_options(const app::Config& config) {
+  log::Options o;
+  o.format = config.log.format == app::LogFormat::kJson ? log::Format::kJson : log::Format::kHuman;
+  o.level = spdlog::level::from_str(config.log.level);
+  o.ip_addresses = config.log.ip_addresses;
+  return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App cli{
+      "Conclave: self-hosted video meetings whose operator cannot watch, listen or read.\n"
+      "Serves the web client, signaling and media. Every option is also a TOML key (shown\n"
+      "first) and an environment variable; precedence: flag > environment > file > default.",
+      "conclave"};
+  cli.fallthrough();
+  cli.set_version_flag("--version", CONCLAVE_VERSION);
+  cli.get_formatter()->column_width(36);
+
+  std::string config_file;
+  cli.add_option("--config", config_file, "TOML configuration file [env CONCLAVE_CONFIG]")
+      ->type_name("FILE");
+  std::map<std::string, std::string> values;
+  for (const auto& key : app::config_keys()) {
+    cli.add_option(key.flag, values[key.key],
+                   fmt::format("{}: {} [env {}]", key.key, key.help, key.env))
+        ->type_name(key.type);
+  }
+  auto* config_cmd = cli.add_subcommand("config", "Inspect the configuration");
+  config_cmd->require_subcommand(1);
+  auto* print_cmd =
+      config_cmd->add_subcommand("print", "Print the effective configuration as TOML");
+  cli.footer(
+      "Examples:\n"
+      "  conclave                                  http://localhost:8080, data in ./data\n"
+      "  conclave --http-port 9000 --data-dir /var/lib/conclave\n"
+      "  conclave --http-address 0.0.0.0 --tls self-signed    LAN trial over HTTPS\n"
+      "  conclave config print --config conclave.toml");
+
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return cli.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return cli.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return cli.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "conclave: error: " << e.what() << "\n(see conclave --help)\n";
+    return kExitConfig;
+  }
+
+  std::map<std::string, std::string> flags;
+  for (const auto& key : app::config_keys()) {
+    if (cli.count(key.flag) > 0) flags[key.key] = values[key.key];
+  }
+  std::optional<std::filesystem::path> file;
+  if (!config_file.empty()) {
+    file = config_file;
+  } else if (const char* env = std::getenv(app::kConfigFileEnv); env && *env) {
+    file = env;
+  }
+
+  app::LoadedConfig loaded;
+  try {
+    loaded = app::load_config(file, flags, environment());
+  } catch (const app::ConfigError& e) {
+    std::cerr << "conclave: error: " << e.what() << "\n";
+    return kExitConfig;
+  }
+
+  if (print_cmd->parsed()) {
+    std::cout << app::to_toml(loaded);
+    return 0;
+  }
+
+  log::init(log_options(loaded.config));
+  try {
+    app::Server server(loaded.config);
+    return server.run();
+  } catch (const StartupError& e) {
+    spdlog::critical("{}", e.what());
+    std::cerr << "conclave: " << e.what() << "\n";
+    return kExitStartup;
+  }
+}

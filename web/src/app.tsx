@@ -1,0 +1,118 @@
+import { useRef, useState } from 'preact/hooks';
+import { t } from './strings';
+import { navigate, useRoute } from './router';
+import { meetingPath, parseMeetingInput } from './meeting-link';
+
+export function App() {
+  const route = useRoute();
+  return (
+    <div class="shell">
+      <header class="top">
+        <a class="brand" href="/" onClick={link('/')}>
+          <span class="logo" aria-hidden="true" />
+          {t.appName}
+        </a>
+      </header>
+      <main id="main" tabIndex={-1}>
+        {route.name === 'home' && <Landing />}
+        {route.name === 'new-meeting' && (
+          <Placeholder title={t.newMeetingTitle} body={t.newMeetingBody} />
+        )}
+        {route.name === 'meeting' && (
+          <Placeholder title={t.meetingTitle(route.id)} body={t.meetingBody} />
+        )}
+        {route.name === 'not-found' && <Placeholder title={t.notFoundTitle} body={t.notFoundBody} />}
+      </main>
+      <footer class="foot">{t.footer}</footer>
+    </div>
+  );
+}
+
+function link(to: string) {
+  return (e: MouseEvent) => {
+    if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+    e.preventDefault();
+    navigate(to);
+  };
+}
+
+function Landing() {
+  const [value, setValue] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const input = useRef<HTMLInputElement>(null);
+
+  const join = (e: Event) => {
+    e.preventDefault();
+    if (value.trim() === '') {
+      setError(t.joinEmpty);
+      input.current?.focus();
+      return;
+    }
+    const ref = parseMeetingInput(value, location.origin);
+    if (!ref) {
+      setError(t.joinInvalid);
+      input.current?.focus();
+      return;
+    }
+    navigate(meetingPath(ref));
+  };
+
+  return (
+    <>
+      <h1 class="title">{t.appName}</h1>
+      <p class="tagline">{t.tagline}</p>
+      <div class="cards">
+        <section class="card" aria-labelledby="start-title">
+          <h2 id="start-title">{t.startTitle}</h2>
+          <p>{t.startBody}</p>
+          <button type="button" class="primary" onClick={() => navigate('/new')}>
+            {t.startButton}
+          </button>
+        </section>
+        <section class="card" aria-labelledby="join-title">
+          <h2 id="join-title">{t.joinTitle}</h2>
+          <p id="join-help">{t.joinBody}</p>
+          <form onSubmit={join} noValidate>
+            <label for="join-input">{t.joinLabel}</label>
+            <div class="row">
+              <input
+                id="join-input"
+                ref={input}
+                type="text"
+                inputMode="url"
+                autoComplete="off"
+                spellcheck={false}
+                placeholder={t.joinPlaceholder}
+                aria-describedby={error ? 'join-help join-error' : 'join-help'}
+                aria-invalid={error ? true : undefined}
+                value={value}
+                onInput={(e) => {
+                  setValue((e.target as HTMLInputElement).value);
+                  setError(null);
+                }}
+              />
+              <button type="submit">{t.joinButton}</button>
+            </div>
+            {error && (
+              <p id="join-error" class="error" role="alert">
+                {error}
+              </p>
+            )}
+          </form>
+        </section>
+      </div>
+    </>
+  );
+}
+
+function Placeholder({ title, body }: { title: string; body: string }) {
+  return (
+    <section class="card narrow">
+      <h1>{title}</h1>
+      <p>{body}</p>
+      <a href="/" onClick={link('/')}>
+        {t.backHome}
+      </a>
+    </section>
+  );
+}
