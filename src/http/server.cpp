@@ -82,14 +82,14 @@ asio::awaitable<void> Server::serve(tcp::socket socket) {
         spdlog::debug("TLS handshake with {} failed: {}", who, ec.message());
         co_return;
       }
-      co_await serve_requests(stream, handed_over);
+      co_await serve_requests(stream, who, handed_over);
       if (!handed_over) {
         beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
         co_await stream.async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
       }
     } else {
       TcpStream stream(std::move(socket));
-      co_await serve_requests(stream, handed_over);
+      co_await serve_requests(stream, who, handed_over);
       if (!handed_over) stream.socket().shutdown(tcp::socket::shutdown_send, ec);
     }
   } catch (const std::exception& e) {
@@ -99,7 +99,8 @@ asio::awaitable<void> Server::serve(tcp::socket socket) {
 }
 
 template <class Stream>
-asio::awaitable<void> Server::serve_requests(Stream& stream, bool& handed_over) {
+asio::awaitable<void> Server::serve_requests(Stream& stream, const std::string& who,
+                                             bool& handed_over) {
   namespace bhttp = beast::http;
   beast::flat_buffer buffer;
   for (;;) {
@@ -142,6 +143,9 @@ asio::awaitable<void> Server::serve_requests(Stream& stream, bool& handed_over) 
     } else {
       response = router_.handle(request);
     }
+    // The path is left out on purpose: it can name a meeting.
+    spdlog::debug("HTTP {} {} from {}", std::string_view(request.method_string()),
+                  response.result_int(), who);
     const bool keep_alive = response.keep_alive();
     co_await bhttp::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
     if (ec || !keep_alive) co_return;

@@ -46,7 +46,8 @@ class Server {
   boost::asio::awaitable<void> accept_loop();
   boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket);
   template <class Stream>
-  boost::asio::awaitable<void> serve_requests(Stream& stream, bool& handed_over);
+  boost::asio::awaitable<void> serve_requests(Stream& stream, const std::string& who,
+                                             bool& handed_over);
 
   boost::asio::io_context& io_;
   Router& router_;                  // Passed by argument.
