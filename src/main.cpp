@@ -53,7 +53,8 @@ int main(int argc, char** argv) {
   std::map<std::string, std::string> values;
   for (const auto& key : app::config_keys()) {
     cli.add_option(key.flag, values[key.key],
-                   fmt::format("{}: {} [env {}]", key.key, key.help, key.env))
+                   fmt::format("{}: {} [default: {}] [env {}]", key.key, key.help,
+                               key.default_value.empty() ? "none" : key.default_value, key.env))
         ->type_name(key.type);
   }
   auto* config_cmd = cli.add_subcommand("config", "Inspect the configuration");

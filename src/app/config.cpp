@@ -62,7 +62,7 @@ KeyInfo info(std::string key, std::string type, std::string help) {
     flag += (c == '.' || c == '_') ? '-' : c;
     env += (c == '.') ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   }
-  return {std::move(key), std::move(flag), std::move(env), std::move(type), std::move(help)};
+  return {std::move(key), std::move(flag), std::move(env), std::move(type), std::move(help), {}};
 }
 
 Key path_key(std::string key, std::string help,
@@ -297,7 +297,11 @@ TlsMode Config::effective_tls_mode() const {
 const std::vector<KeyInfo>& config_keys() {
   static const std::vector<KeyInfo> infos = [] {
     std::vector<KeyInfo> out;
-    for (const auto& k : keys()) out.push_back(k.info);
+    const Config defaults;
+    for (const auto& k : keys()) {
+      out.push_back(k.info);
+      out.back().default_value = k.get(defaults);
+    }
     return out;
   }();
   return infos;

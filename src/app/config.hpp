@@ -65,6 +65,7 @@ struct KeyInfo {
   std::string env;   // "CONCLAVE_HTTP_PORT"
   std::string type;  // "PORT", "PATH", "SECONDS", ...
   std::string help;
+  std::string default_value;  // as config print shows it; empty for "none"
 };
 const std::vector<KeyInfo>& config_keys();
 

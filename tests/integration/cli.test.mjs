@@ -30,6 +30,8 @@ test('--help documents every option with its TOML key and environment variable',
     assert.ok(r.stdout.includes(key), `--help lacks key ${key}`);
     assert.ok(r.stdout.includes(env), `--help lacks ${env}`);
   }
+  assert.match(r.stdout, /http\.port: .*\[default: 8080\]/);
+  assert.match(r.stdout, /server\.data_dir: .*\[default: data\]/);
   assert.match(r.stdout, /--config/);
   assert.match(r.stdout, /config print/);
 });
