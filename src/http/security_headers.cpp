@@ -11,9 +11,10 @@ const char* const kContentSecurityPolicy =
     "media-src 'self' blob:; connect-src 'self'; font-src 'self'; worker-src 'self' blob:; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
+// Only features Chromium knows: an unknown one costs a console error on every page.
 const char* const kPermissionsPolicy =
     "camera=(self), microphone=(self), display-capture=(self), "
-    "fullscreen=(self), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), hid=(), "
+    "fullscreen=(self), geolocation=(), payment=(), usb=(), serial=(), hid=(), "
     "midi=(), magnetometer=(), gyroscope=(), accelerometer=()";
 
 void apply_security_headers(bh::fields& f, bool tls) {

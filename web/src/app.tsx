@@ -1,10 +1,35 @@
-import { useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { t } from './strings';
-import { navigate, useRoute } from './router';
+import { navigate, useRoute, type Route } from './router';
 import { meetingPath, parseMeetingInput } from './meeting-link';
+
+function titleFor(route: Route): string {
+  switch (route.name) {
+    case 'home':
+      return t.appName;
+    case 'new-meeting':
+      return t.pageTitle(t.newMeetingTitle);
+    case 'meeting':
+      return t.pageTitle(t.meetingTitle(route.id));
+    case 'not-found':
+      return t.pageTitle(t.notFoundTitle);
+  }
+}
 
 export function App() {
   const route = useRoute();
+  const main = useRef<HTMLElement>(null);
+  const firstRender = useRef(true);
+  // A page change inside the app is announced as a real navigation would be: a new title,
+  // and focus moved to the new content so a screen reader starts reading there.
+  useEffect(() => {
+    document.title = titleFor(route);
+    if (firstRender.current) {
+      firstRender.current = false;
+      return;
+    }
+    main.current?.focus();
+  }, [route]);
   return (
     <div class="shell">
       <header class="top">
@@ -13,7 +38,7 @@ export function App() {
           {t.appName}
         </a>
       </header>
-      <main id="main" tabIndex={-1}>
+      <main id="main" ref={main} tabIndex={-1}>
         {route.name === 'home' && <Landing />}
         {route.name === 'new-meeting' && (
           <Placeholder title={t.newMeetingTitle} body={t.newMeetingBody} />

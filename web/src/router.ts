@@ -1,6 +1,7 @@
 // A small history-API router: the server answers every client route with index.html,
 // and the page decides what to show from location.pathname.
 import { useEffect, useState } from 'preact/hooks';
+import { isMeetingId } from './meeting-link';
 
 export type Route =
   | { name: 'home' }
@@ -11,8 +12,10 @@ export type Route =
 export function matchRoute(pathname: string): Route {
   if (pathname === '/' || pathname === '/index.html') return { name: 'home' };
   if (pathname === '/new') return { name: 'new-meeting' };
-  const m = /^\/m\/([a-z0-9-]{3,64})\/?$/.exec(pathname);
-  if (m) return { name: 'meeting', id: m[1] };
+  // The same rule as the join form, so an address typed by hand and a pasted link agree;
+  // capitals are accepted and the address is rewritten in lowercase by useRoute.
+  const m = /^\/m\/([^/]+)\/?$/.exec(pathname);
+  if (m && isMeetingId(m[1].toLowerCase())) return { name: 'meeting', id: m[1].toLowerCase() };
   return { name: 'not-found' };
 }
 
@@ -21,10 +24,21 @@ export function navigate(to: string): void {
   dispatchEvent(new PopStateEvent('popstate'));
 }
 
+function canonicalise(route: Route): void {
+  if (route.name === 'meeting' && location.pathname !== `/m/${route.id}`) {
+    history.replaceState(null, '', `/m/${route.id}${location.hash}`);
+  }
+}
+
 export function useRoute(): Route {
   const [route, setRoute] = useState(() => matchRoute(location.pathname));
   useEffect(() => {
-    const onPop = () => setRoute(matchRoute(location.pathname));
+    canonicalise(route);
+    const onPop = () => {
+      const next = matchRoute(location.pathname);
+      canonicalise(next);
+      setRoute(next);
+    };
     addEventListener('popstate', onPop);
     return () => removeEventListener('popstate', onPop);
   }, []);

@@ -2,7 +2,7 @@
 // Components take their text from here; none is written inline.
 export const en = {
   appName: 'Conclave',
-  tagline: "Private video meetings on your organisation's own server.",
+  tagline: 'Private video meetings on your organisation\u2019s own server.',
   startTitle: 'Start a meeting',
   startBody: 'Create a new meeting and invite people with a link.',
   startButton: 'New meeting',
@@ -20,6 +20,7 @@ export const en = {
   notFoundTitle: 'Page not found',
   notFoundBody: 'There is nothing at this address.',
   backHome: 'Back to the start page',
+  pageTitle: (page: string) => `${page} \u00b7 Conclave`,
   footer: 'Runs on your organisation\u2019s server. No trackers, no third-party requests.',
 } as const;
 
