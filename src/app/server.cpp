@@ -111,7 +111,8 @@ int Server::run() {
   const auto& a = config_.http.address;
   const auto host = a.find(':') != std::string::npos ? "[" + a + "]" : a;
   spdlog::info("conclave {} listening on {}://{}:{} (data directory {})", CONCLAVE_VERSION,
-               tls_ ? "https" : "http", host, http_->port(), config_.server.data_dir.string());
+               tls_ ? "https" : "http", host, http_->port(),
+               std::filesystem::absolute(config_.server.data_dir).string());
   io_.run();
   spdlog::info("stopped");
   return 0;
