@@ -65,6 +65,14 @@ KeyInfo info(std::string key, std::string type, std::string help) {
   return {std::move(key), std::move(flag), std::move(env), std::move(type), std::move(help), {}};
 }
 
+Key text_key(std::string key, std::string type, std::string help,
+             std::function<std::string&(Config&)> field) {
+  Key k{info(std::move(key), std::move(type), std::move(help)), Kind::kString};
+  k.set = [field](Config& c, const std::string& v) { field(c) = v; };
+  k.get = [field](const Config& c) { return field(const_cast<Config&>(c)); };
+  return k;
+}
+
 Key path_key(std::string key, std::string help,
              std::function<std::filesystem::path&(Config&)> field) {
   Key k{info(std::move(key), "PATH", std::move(help)), Kind::kPath};
@@ -131,13 +139,9 @@ const std::vector<Key>& keys() {
         "server.drain_timeout",
         "On SIGTERM/SIGINT, how long open meetings may go on before the server exits", 0, 86400,
         [](Config & c) -> auto& { return c.server.drain_timeout; }));
-    {
-      Key k{info("http.address", "ADDRESS", "IP address to listen on (0.0.0.0 or :: for all)"),
-            Kind::kString};
-      k.set = [](Config& c, const std::string& v) { c.http.address = v; };
-      k.get = [](const Config& c) { return c.http.address; };
-      t.push_back(std::move(k));
-    }
+    t.push_back(text_key(
+        "http.address", "ADDRESS", "IP address to listen on (0.0.0.0 or :: for all)",
+        [](Config & c) -> auto& { return c.http.address; }));
     t.push_back(integer_key<std::uint16_t>(
         "http.port", "PORT", "TCP port for HTTP(S) and WebSocket (0: any free port)", 0, 65535,
         [](Config & c) -> auto& { return c.http.port; }));
@@ -163,6 +167,24 @@ const std::vector<Key>& keys() {
         "websocket.idle_timeout",
         "A WebSocket silent this long is closed; pings go out at half of it", 2, 3600,
         [](Config & c) -> auto& { return c.websocket.idle_timeout; }));
+    t.push_back(text_key(
+        "rtc.address", "ADDRESS", "IP address the media workers' UDP sockets bind to",
+        [](Config & c) -> auto& { return c.rtc.address; }));
+    t.push_back(integer_key<std::uint16_t>(
+        "rtc.port", "PORT", "UDP port of the first media worker; worker i uses port + i (0: any)",
+        0, 65535, [](Config & c) -> auto& { return c.rtc.port; }));
+    t.push_back(text_key(
+        "rtc.announced_ip", "ADDRESS",
+        "Address put in ICE candidates, for hosts behind NAT (empty: rtc.address)",
+        [](Config & c) -> auto& { return c.rtc.announced_ip; }));
+    t.push_back(integer_key<unsigned>(
+        "rtc.workers", "COUNT", "Media worker threads, one UDP port each (0: one per core)", 0, 256,
+        [](Config & c) -> auto& { return c.rtc.workers; }));
+    t.push_back(bool_key(
+        "rtc.echo",
+        "Test only: POST /rtc/echo answers an SDP offer and sends the "
+        "browser's media straight back",
+        [](Config & c) -> auto& { return c.rtc.echo; }));
     t.push_back(enum_key<LogFormat>(
         "log.format", "human or json (one object per line)", kLogFormats,
         [](Config & c) -> auto& { return c.log.format; }));

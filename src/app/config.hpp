@@ -38,6 +38,13 @@ struct Config {
     std::size_t max_message_bytes = 64 * 1024;
     std::chrono::seconds idle_timeout{40};  // a ping goes out at half of it
   } websocket;
+  struct Rtc {
+    std::string address = "127.0.0.1";  // where the media workers' UDP sockets bind
+    std::uint16_t port = 40000;         // worker i uses port + i (0: any free port)
+    std::string announced_ip;           // in ICE candidates; empty: rtc.address
+    unsigned workers = 1;               // 0: one per CPU core
+    bool echo = false;                  // test-only POST /rtc/echo (transport issue)
+  } rtc;
   struct Log {
     LogFormat format = LogFormat::kHuman;
     std::string level = "info";

@@ -7,8 +7,16 @@
 #include <csignal>
 #include <nlohmann/json.hpp>
 
+#include <openssl/rand.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <thread>
+
 #include "common/startup_error.hpp"
 #include "http/tls.hpp"
+#include "rtc/echo_session.hpp"
+#include "rtc/sdp.hpp"
 #include "store/sqlite_store.hpp"
 
 namespace conclave::app {
@@ -86,6 +94,106 @@ Server::Server(const Config& config)
   router_->set_upgrades(hub_.get());
   http_ = std::make_unique<http::Server>(io_, *router_, tls_.get());
   http_->listen(config_.http.address, config_.http.port);
+  rtc_counters_ = std::make_unique<rtc::RtcCounters>(rtc::RtcCounters::create(registry_));
+  start_media_workers();
+  if (config_.rtc.echo) {
+    spdlog::warn("rtc.echo is on: POST /rtc/echo sends media back to its sender (tests only)");
+    router_->add_async("/rtc/echo", [this](const http::Request& r) { return handle_echo(r); });
+  }
+}
+
+void Server::start_media_workers() {
+  const auto& rtc = config_.rtc;
+  unsigned count = rtc.workers ? rtc.workers : std::max(1u, std::thread::hardware_concurrency());
+  std::string announced = rtc.announced_ip.empty() ? rtc.address : rtc.announced_ip;
+  if (announced == "0.0.0.0" || announced == "::") {
+    throw StartupError("rtc.address " + rtc.address +
+                       " listens on every address: set rtc.announced_ip to the one browsers "
+                       "should send media to");
+  }
+  for (unsigned i = 0; i < count; ++i) {
+    const std::uint16_t port = rtc.port ? static_cast<std::uint16_t>(rtc.port + i) : 0;
+    workers_.push_back(
+        std::make_unique<rtc::MediaWorker>(i, rtc.address, port, announced, *rtc_counters_));
+  }
+  for (auto& w : workers_) w->start();
+  spdlog::info("{} media worker(s) on UDP {}:{}{}", workers_.size(), rtc.address,
+               workers_.front()->port(), workers_.size() > 1 ? "+" : "");
+}
+
+void Server::stop_media_workers() {
+  for (auto& w : workers_) w->stop();
+}
+
+namespace {
+
+// ICE ufrag/pwd from the CSPRNG in ice-chars (RFC 8839 §5.4): 6 bits per character.
+std::string random_ice_string(std::size_t length) {
+  static constexpr char kChars[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::vector<unsigned char> bytes(length);
+  RAND_bytes(bytes.data(), static_cast<int>(bytes.size()));
+  std::string out;
+  for (auto b : bytes) out += kChars[b & 63];
+  return out;
+}
+
+}  // namespace
+
+asio::awaitable<http::Response> Server::handle_echo(const http::Request& request) {
+  namespace bhttp = boost::beast::http;
+  if (request.method() != bhttp::verb::post) {
+    auto res = router_->error(bhttp::status::method_not_allowed, request, "use POST", "rtc_echo");
+    res.set(bhttp::field::allow, "POST");
+    co_return res;
+  }
+  auto parsed = rtc::sdp::parse_sdp(request.body());
+  if (auto* e = std::get_if<rtc::sdp::ParseError>(&parsed)) {
+    co_return router_->error(bhttp::status::bad_request, request,
+                             fmt::format("offer line {}: {}", e->line, e->message), "rtc_echo");
+  }
+  const auto& offer = std::get<rtc::sdp::SessionDescription>(parsed);
+  auto transport = rtc::sdp::transport_of(offer);
+  if (auto* e = std::get_if<rtc::sdp::ParseError>(&transport)) {
+    co_return router_->error(bhttp::status::bad_request, request, "offer: " + e->message,
+                             "rtc_echo");
+  }
+  const auto& remote = std::get<rtc::sdp::TransportParameters>(transport);
+  if (draining_) {
+    co_return router_->error(bhttp::status::service_unavailable, request, "the server is draining",
+                             "rtc_echo");
+  }
+
+  auto& worker = *workers_[next_worker_++ % workers_.size()];
+  rtc::WebRtcTransport::Parameters params;
+  params.ice = {random_ice_string(8), random_ice_string(24), remote.ice_ufrag};
+  // Browsers offer actpass; we then take the DTLS server role and answer passive.
+  const bool we_are_client = remote.setup == rtc::sdp::Setup::kPassive;
+  params.dtls_role = we_are_client ? rtc::DtlsRole::kClient : rtc::DtlsRole::kServer;
+  params.remote_fingerprint.algorithm = rtc::DtlsHashAlgorithm::kSha256;
+  std::copy(remote.fingerprint.digest.begin(), remote.fingerprint.digest.end(),
+            params.remote_fingerprint.digest.begin());
+  params.remote_fingerprint.size = remote.fingerprint.digest.size();
+  const rtc::sdp::LocalTransport local{params.ice.local_ufrag, params.ice.local_pwd,
+                                       worker.fingerprint(),   worker.announced_ip(),
+                                       worker.port(),          we_are_client};
+  auto answer = rtc::sdp::write_echo_answer(offer, local);
+  if (auto* e = std::get_if<rtc::sdp::ParseError>(&answer)) {
+    co_return router_->error(bhttp::status::bad_request, request, "offer: " + e->message,
+                             "rtc_echo");
+  }
+  // The transport is created on its worker's thread; this coroutine waits without
+  // blocking the control thread, then answers.
+  co_await asio::co_spawn(
+      worker.io(),
+      [&worker, params = std::move(params)]() mutable -> asio::awaitable<void> {
+        worker.server().add_transport(std::move(params), std::make_unique<rtc::EchoSession>());
+        co_return;
+      },
+      asio::use_awaitable);
+  co_return router_->respond(bhttp::status::created, request,
+                             std::move(std::get<std::string>(answer)), "application/sdp",
+                             "rtc_echo");
 }
 
 Server::~Server() = default;
@@ -156,6 +264,7 @@ void Server::finish(const char* why) {
   spdlog::info("drained: {}", why);
   drain_timer_.cancel();
   http_->close();
+  stop_media_workers();
   signals_.cancel();
   io_.stop();
 }

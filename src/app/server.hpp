@@ -15,6 +15,8 @@
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "http/static_files.hpp"
+#include "rtc/counters.hpp"
+#include "rtc/media_worker.hpp"
 #include "signal/dispatcher.hpp"
 #include "signal/hub.hpp"
 #include "store/store.hpp"
@@ -36,6 +38,9 @@ class Server {
   void begin_drain();
   void finish(const char* why);
   std::string health_body() const;
+  void start_media_workers();
+  void stop_media_workers();
+  boost::asio::awaitable<http::Response> handle_echo(const http::Request& request);
 
   Config config_;
   boost::asio::io_context io_{1};
@@ -48,6 +53,9 @@ class Server {
   signal::Dispatcher dispatcher_;
   std::unique_ptr<signal::Hub> hub_;
   std::unique_ptr<http::Server> http_;
+  std::unique_ptr<rtc::RtcCounters> rtc_counters_;
+  std::vector<std::unique_ptr<rtc::MediaWorker>> workers_;  // Allocated by this.
+  std::size_t next_worker_ = 0;
   boost::asio::signal_set signals_{io_};
   boost::asio::steady_timer drain_timer_{io_};
   bool draining_ = false;

@@ -150,6 +150,24 @@ std::optional<Response> Router::check_upgrade(const Request& request) {
   return std::nullopt;
 }
 
+void Router::add_async(std::string path, AsyncHandler handler) {
+  async_routes_.emplace_back(std::move(path), std::move(handler));
+}
+
+const Router::AsyncHandler* Router::async_handler(const Request& request) const {
+  const auto path = path_of(request.target());
+  for (const auto& [p, h] : async_routes_) {
+    if (p == path) return &h;
+  }
+  return nullptr;
+}
+
+Response Router::respond(bhttp::status status, const Request& request, std::string body,
+                         std::string_view content_type, std::string_view route) {
+  return make(status, request.version(), request.keep_alive(), std::move(body), content_type,
+              route);
+}
+
 void Router::count_upgrade() {
   requests_.with({"ws", "101"}).inc();
 }

@@ -4,6 +4,10 @@
 // and is counted in conclave_http_requests_total{route,status}.
 #pragma once
 
+// Boost 1.74's awaitable.hpp uses std::exchange without including <utility>.
+#include <utility>
+
+#include <boost/asio/awaitable.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
@@ -11,6 +15,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/metrics.hpp"
 #include "http/static_files.hpp"
@@ -54,6 +59,18 @@ class Router {
   // otherwise the refusal to send (404 wrong path, 403 foreign origin, 503 draining).
   std::optional<Response> check_upgrade(const Request& request);
 
+  // A route answered by a coroutine, for work that must wait on another thread (a media
+  // worker) without blocking the control thread. Matched on the exact path.
+  using AsyncHandler = std::function<boost::asio::awaitable<Response>(const Request&)>;
+  void add_async(std::string path, AsyncHandler handler);
+  const AsyncHandler* async_handler(const Request& request) const;
+
+  // A response with the security headers, counted under `route`: for async handlers.
+  Response respond(bhttp::status status, const Request& request, std::string body,
+                   std::string_view content_type, std::string_view route);
+  Response error(bhttp::status status, const Request& request, std::string_view message,
+                 std::string_view route);
+
   // A response for a request that could not be parsed (400, 413, 431).
   Response parse_error(bhttp::status status, unsigned version);
 
@@ -63,8 +80,6 @@ class Router {
  private:
   Response make(bhttp::status status, unsigned version, bool keep_alive, std::string body,
                 std::string_view content_type, std::string_view route);
-  Response error(bhttp::status status, const Request& request, std::string_view message,
-                 std::string_view route);
 
   bool tls_;
   StaticFiles& files_;  // Passed by argument.
@@ -72,6 +87,7 @@ class Router {
   metrics::Registry& registry_;  // Passed by argument.
   Hooks hooks_;
   WebSocketUpgrades* upgrades_ = nullptr;  // Passed by argument.
+  std::vector<std::pair<std::string, AsyncHandler>> async_routes_;
 };
 
 }  // namespace conclave::http

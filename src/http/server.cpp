@@ -140,6 +140,8 @@ asio::awaitable<void> Server::serve_requests(Stream& stream, const std::string& 
         co_return;
       }
       response = std::move(*refusal);
+    } else if (const auto* async = router_.async_handler(request)) {
+      response = co_await (*async)(request);
     } else {
       response = router_.handle(request);
     }

@@ -48,7 +48,8 @@ export function runOnce(args, { env = {}, timeoutMs = 10000 } = {}) {
 export async function startServer({ args = [], env = {}, dataDir, scheme = 'http' } = {}) {
   const dir = dataDir ?? tempDir();
   const ownsDir = dataDir === undefined;
-  const child = spawn(BIN, ['--http-port', '0', '--data-dir', dir, ...args], {
+  // Port 0 for media too, so that tests running side by side never collide.
+  const child = spawn(BIN, ['--http-port', '0', '--rtc-port', '0', '--data-dir', dir, ...args], {
     env: cleanEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
