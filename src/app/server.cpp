@@ -138,6 +138,15 @@ std::string random_ice_string(std::size_t length) {
   return out;
 }
 
+// Runs on the worker's thread. A plain coroutine function, not a lambda: its by-value
+// parameters live in its own frame, whereas a coroutine lambda's captures live in a
+// closure object that co_spawn may have moved away by the time the body runs.
+asio::awaitable<void> add_echo_transport(rtc::MediaWorker& worker,
+                                         rtc::WebRtcTransport::Parameters params) {
+  worker.server().add_transport(std::move(params), std::make_unique<rtc::EchoSession>());
+  co_return;
+}
+
 }  // namespace
 
 asio::awaitable<http::Response> Server::handle_echo(const http::Request& request) {
@@ -184,13 +193,8 @@ asio::awaitable<http::Response> Server::handle_echo(const http::Request& request
   }
   // The transport is created on its worker's thread; this coroutine waits without
   // blocking the control thread, then answers.
-  co_await asio::co_spawn(
-      worker.io(),
-      [&worker, params = std::move(params)]() mutable -> asio::awaitable<void> {
-        worker.server().add_transport(std::move(params), std::make_unique<rtc::EchoSession>());
-        co_return;
-      },
-      asio::use_awaitable);
+  co_await asio::co_spawn(worker.io(), add_echo_transport(worker, std::move(params)),
+                          asio::use_awaitable);
   co_return router_->respond(bhttp::status::created, request,
                              std::move(std::get<std::string>(answer)), "application/sdp",
                              "rtc_echo");
