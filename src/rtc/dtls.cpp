@@ -126,8 +126,6 @@ std::chrono::milliseconds ceil_ms(std::chrono::microseconds us) noexcept {
 
 }  // namespace
 
-// ---------------------------------------------------------------------------------------
-
 std::string_view to_string(DtlsHashAlgorithm algorithm) noexcept {
   switch (algorithm) {
     case DtlsHashAlgorithm::kSha1:
@@ -197,8 +195,6 @@ bool operator==(const DtlsFingerprint& a, const DtlsFingerprint& b) noexcept {
          std::equal(a.digest.begin(), a.digest.begin() + static_cast<std::ptrdiff_t>(a.size),
                     b.digest.begin());
 }
-
-// ---------------------------------------------------------------------------------------
 
 DtlsCertificate DtlsCertificate::generate() {
   struct KeyFree {
@@ -308,8 +304,6 @@ DtlsCertificate::~DtlsCertificate() {
   X509_free(certificate_);
   EVP_PKEY_free(key_);
 }
-
-// ---------------------------------------------------------------------------------------
 
 // Every public entry point runs inside one of these: it refuses calls made from inside a
 // listener callback (re-entry would run OpenSSL inside OpenSSL) and clears OpenSSL's
@@ -533,8 +527,9 @@ DtlsTransport::ReceiveStatus DtlsTransport::receive(
   ReceiveStatus status = ReceiveStatus::kOk;
   if (state_ == State::kConnecting) {
     continue_handshake();
-    // In the same datagram as the last handshake record there may be more (an alert, or
-    // application data); it waits in OpenSSL's buffer until the next read, harmlessly.
+    // Records behind the last handshake message in the same datagram (an alert, say) sit
+    // in OpenSSL's buffer: read them now rather than when the next datagram comes.
+    if (state_ == State::kConnected) status = read_connected();
   } else {
     status = read_connected();
   }

@@ -22,8 +22,8 @@
 
 namespace conclave::rtc {
 
-// The hash functions a=fingerprint may name (RFC 8122 §5, from the RFC 3279 and RFC 4055
-// names it keeps). We send sha-256, as browsers do; we check whatever the peer names.
+// The hash functions a=fingerprint may name (RFC 8122 §5), less md2 and md5. We send
+// sha-256, as browsers do; we check with whichever the peer names.
 enum class DtlsHashAlgorithm : std::uint8_t { kSha1, kSha224, kSha256, kSha384, kSha512 };
 
 // The SDP name: "sha-256".

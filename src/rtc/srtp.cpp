@@ -139,7 +139,7 @@ std::optional<SrtpSession> SrtpSession::create(SrtpDirection direction, SrtpProf
   // The sender may resend a packet under its original SSRC and sequence number (NACK
   // answered without RTX). That is only safe when the resent bytes are identical: a
   // different payload or header extension under the same index reuses the AES-CTR
-  // keystream / GCM nonce (RFC 3711 §9.1, RFC 7714 §8).
+  // keystream / GCM nonce (RFC 3711 §9.1; RFC 7714, Security Considerations).
   policy.allow_repeat_tx = direction == SrtpDirection::kOutbound ? 1 : 0;
   policy.next = nullptr;
 

@@ -121,9 +121,10 @@ enum class SrtpDirection : std::uint8_t {
 // Resending under the original SSRC and sequence number (a NACK answered without RTX) is
 // allowed on outbound sessions, but only byte-identical resends are safe: a different
 // payload or header extension (a new transport-wide-cc sequence number, say) under the
-// same index reuses the AES-CTR keystream (RFC 3711 §9.1) or, worse, the GCM nonce, which
-// gives away the authentication key (RFC 7714 §8). Resends that are not identical must
-// go out on the RTX SSRC with their own sequence numbers (RFC 4588).
+// same index reuses the AES-CTR keystream (RFC 3711 §9.1) or, worse, the GCM nonce,
+// which gives away the GHASH authentication key (RFC 7714, Security Considerations).
+// Resends that are not identical must go out on the RTX SSRC with their own sequence
+// numbers (RFC 4588).
 
 class SrtpSession {
  public:

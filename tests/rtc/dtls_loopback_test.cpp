@@ -24,6 +24,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <string_view>
 #include <vector>
 
 namespace conclave::rtc {
@@ -272,7 +273,7 @@ void expect_srtp_flows(Peer& from, Peer& to, std::uint16_t seq) {
   EXPECT_EQ(Bytes(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(len)), plain);
 }
 
-// ---- fingerprints and certificates ----------------------------------------------------
+// Fingerprints and certificates.
 
 TEST(DtlsCertificate, HasSha256FingerprintForSdp) {
   const DtlsCertificate& a = certificate_a();
@@ -328,7 +329,7 @@ TEST(DtlsFingerprint, RejectsMalformedValues) {
   EXPECT_FALSE(DtlsFingerprint::parse(bad_separator));
 }
 
-// ---- handshakes -------------------------------------------------------------------------
+// Handshakes.
 
 TEST(DtlsLoopback, HandshakeThenSrtpBothWays) {
   Pair pair;
@@ -610,7 +611,7 @@ TEST(DtlsLoopback, NothingHappensBeforeStartOrAfterTheEnd) {
   EXPECT_EQ(server.sends, 0);
 }
 
-// ---- hostile input ----------------------------------------------------------------------
+// Hostile input.
 
 std::vector<Bytes> garbage_datagrams(const std::vector<Bytes>& real, unsigned seed) {
   std::mt19937 rng(seed);
@@ -742,7 +743,108 @@ TEST(DtlsLoopback, GarbageAfterConnectingLeavesTheSessionUsable) {
       pair.members(), [&] { return pair.server.closed_events == 1; }, 2s));
 }
 
-// ---- a plain OpenSSL peer ---------------------------------------------------------------
+// What Chromium sends.
+
+// A ClientHello of Chromium 156 (Debian's build), captured on loopback between two of its
+// peer connections. It offers DTLS 1.3 and 1.2 (supported_versions), an X25519MLKEM768
+// key share that makes it 1413 bytes long, so it comes as two fragments in two
+// datagrams (RFC 6347 §4.2.3), and use_srtp with SRTP_AES128_CM_HMAC_SHA1_80,
+// SRTP_AEAD_AES_256_GCM, SRTP_AEAD_AES_128_GCM in that order of preference.
+// Datagram 1 of 2 (1200 bytes).
+const char kChromium156ClientHello1[] =
+    "16feff000000000000000004a3010005850000000000000497fefdc861b4f36799364b4bc2faaf3ff44faee1745a"
+    "df72524c0fa7d4643b8b094b760000001c130113021303c02bc02fcca9cca8c009c013c00ac014009c002f003501"
+    "00053f000b00020100000a000a000811ec001d00170018002b000504fefcfefd002d00020101000e000900060001"
+    "0008000700003304ea04e811ec04c037b7299f4c4622757d82093c88ba81c1e04e1b5a846ad67239811f53d89940"
+    "6649e42b754ad707c943963fbb9950b077584a7934ec1376a04b2ad8470b93930c2b4948499b3f1292d18ab54cda"
+    "c11f4bbf5a04cbbe3397757597d8714fa9611539a6a18a17b1cc82334a30c4533cb7e3c548699747e4430b25422e"
+    "b8c18fabd48e9f031a3c6801b202c3c5337add7419f5f73f2dc49a0a4b929a0c3abd7c38e64c9fe7ccb4697ccba4"
+    "7c8d4ed195baf75b921aa5445c9056f7ba6779a6503c8bf58ab1672a99c7582d64a894c79714447434c078cca5cc"
+    "5463f97f9ca27d4c266b1d851dcd672747ac5dda5313bd15c8edf49b80509c6272996956633205a4522423ab7a9d"
+    "9fd78f7e907d9f214a795a14fa81ae34e11a95964b313b40edb1367b9c29a9ccac5f6339a625512277057ec334ea"
+    "b26aac1b9b5d810470f0b830d26d84b08ab83407491b300197510f83152f32923aab02a2e723c5a144a4fb19697a"
+    "bf7869512a8c2decb8bb67ea85c619273c3c8689ec2dbb8a5a249bc486885f46608df113b550f48055fb6184ba75"
+    "48296124660920ea33c7436f51fabb7d66b03a679c75443867738ca0765df7703455c742fdf35d66b418bca24417"
+    "a094c9a09be390277c491b299cc2818368c07c5f5fe365df490fd5c97310e438cf4c3de83a8d63816b4e7385e3c4"
+    "34d48904d29c9e9f5094306b0e8c716a24d18547510edccb3c301a1b5c3c79de87c77e7151f84c1706dabc3e38b6"
+    "5478a2c261bfd0cab6a6d54d92544809ca8db489bff2e28eb069176b1503aa18cf01303692166d0c2857dd43b19f"
+    "9840d7634ba5b9a4cd71ce265455e3111776e4cdc3f4607abc32b7839b4e519b8b6a0b343a1b881845b5411b718c"
+    "b2d76b71e3e1cd2dc11e7c7ac48af9436be77298b5cdb628c946f8a887b9a266516304e9a30d3044bb369d618b69"
+    "8ce11b572a1a775a7f9dc7727f7bae95d161ff3014b707be4f3834ac2ab59ba0124df310e76cadd0b510845812eb"
+    "cc2d0d1665079396d6470590e590b4920966384bd93557a9b71d8704177a251c80503e42d971a4245779ea944d68"
+    "6038f1b663da5d82337f3bb341b68240d2e35ed8c22bbcd3210d83a979957a62c50d84824f2dd48567d3ce61578d"
+    "839c5438db91ec128fe742a477dc51ee665fc83159d5d633de5c296235356efb0ed5467d7f19757e6654594939b3"
+    "b51fa2faa498fc4e83ca3ae942b44f1a9e02a3c0283050b0ac9d4a7a790338115b56581715713674763ea82c9d56"
+    "8cf1c89dcb07c57c5435d353302009bb6b7b2c09953fd9f7078d609833b78410703495695bfd02229d9732adfb07"
+    "9267ce3701c1b590c24286c9b5f90b28167a8c983fb4196ec6c0a92a7189bfe25cb7336f39254485c6ad8b62bc7a"
+    "ac2d8d0898393652ea5311ac21ce50b03099996e9500bc6a93325908c86414a6346c6630036f27f19e5deaa58b48"
+    "a780e920";
+// Datagram 2 of 2 (263 bytes).
+const char kChromium156ClientHello2[] =
+    "16feff000000000000000100fa0100058500000004970000ee2a5c360fa10c9958c2fe1751a0757e6a80bb5ed7ca"
+    "76486e6fc1c6eb28488c7934767a4210d68d9685aa63224ff471700cebcc1c3a9f9d4a1b1afaa90fa95c4acb858f"
+    "077aa58845a7560e28f8543961a60702314b0b3e1c670ffec93a013a050b4252030553b90384589440db05209716"
+    "0dcd107e0c3bca3640eeffc3757ff26a02369bf919aa54df1c1f76ccdc8b150d1e0e446276a1cda3b342ebab16fd"
+    "c5d42193bb042a537e11001d002054023ce8973a20d97e99d03fc1b7f7a64d8ede07f4cd8bc849ddd437b415d434"
+    "00170000000d00140012040308040401050308050501080606010201ff01000100";
+
+Bytes from_hex(std::string_view text) {
+  Bytes out;
+  for (std::size_t i = 0; i + 1 < text.size(); i += 2) {
+    auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+    out.push_back(static_cast<std::uint8_t>(nibble(text[i]) << 4 | nibble(text[i + 1])));
+  }
+  return out;
+}
+
+std::uint16_t read16(const Bytes& b, std::size_t at) {
+  return static_cast<std::uint16_t>(b.at(at) << 8 | b.at(at + 1));
+}
+
+TEST(DtlsLoopback, ChromiumClientHelloInTwoFragmentsGetsDtls12AndGcm) {
+  UdpSocket sink;
+  Peer server(certificate_b(), DtlsRole::kServer, certificate_a().fingerprint());
+  server.send_to(sink.address());
+  server.dtls().start();
+  EXPECT_EQ(server.dtls().receive(from_hex(kChromium156ClientHello1)),
+            DtlsTransport::ReceiveStatus::kOk);
+  EXPECT_EQ(server.sends, 0);  // half a ClientHello: nothing to answer yet
+  EXPECT_EQ(server.dtls().receive(from_hex(kChromium156ClientHello2)),
+            DtlsTransport::ReceiveStatus::kOk);
+  ASSERT_GE(server.sends, 1);
+  EXPECT_EQ(server.dtls().state(), DtlsTransport::State::kConnecting);
+  for (const Bytes& d : server.sent) EXPECT_LE(d.size(), DtlsOptions{}.mtu);
+
+  // The ServerHello: first record of the first datagram (RFC 6347 §4.1, §4.2.2).
+  const Bytes& hello = server.sent.front();
+  ASSERT_EQ(hello.at(0), 22);  // handshake
+  ASSERT_EQ(hello.at(13), 2);  // ServerHello
+  std::size_t at = 13 + 12;
+  EXPECT_EQ(read16(hello, at), 0xfefd);  // DTLS 1.2: Chromium falls back from 1.3
+  at += 2 + 32;
+  at += 1 + hello.at(at);                // session id
+  EXPECT_EQ(read16(hello, at), 0xc02b);  // TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+  at += 2 + 1;
+  const std::size_t extensions_end = at + 2 + read16(hello, at);
+  at += 2;
+  std::optional<std::uint16_t> srtp_profile;
+  while (at + 4 <= extensions_end) {
+    const std::uint16_t type = read16(hello, at);
+    const std::uint16_t size = read16(hello, at + 2);
+    if (type == 14) {  // use_srtp (RFC 5764 §4.1.1): one profile, then an empty MKI
+      ASSERT_EQ(size, 5);
+      EXPECT_EQ(read16(hello, at + 4), 2);
+      srtp_profile = read16(hello, at + 6);
+    }
+    at += 4 + size;
+  }
+  // Our preference wins as the server: GCM, although Chromium lists CM first.
+  EXPECT_EQ(srtp_profile, 0x0007);
+  while (sink.receive()) {
+  }
+}
+
+// A plain OpenSSL peer.
 
 // A DTLS client written directly on OpenSSL with memory BIOs (not our BIO, not our
 // context), to check our server against an independent implementation of RFC 5764's key

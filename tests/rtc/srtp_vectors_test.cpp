@@ -57,7 +57,7 @@ Bytes concat(std::initializer_list<Bytes> parts) {
   return out;
 }
 
-// ---- reference transform (RFC 3711, RFC 7714) on OpenSSL EVP, test-only ---------------
+// Reference transform (RFC 3711, RFC 7714) on OpenSSL EVP, test-only.
 
 // AES-128 in counter mode from a 16-byte initial counter block; XORs `data` in place.
 void aes_ctr(const Bytes& key, const std::array<std::uint8_t, 16>& iv, std::uint8_t* data,
@@ -200,7 +200,7 @@ Bytes gcm_protect_rtcp(const Bytes& key, const Bytes& salt, const Bytes& rtcp,
   return concat({header, gcm_seal(key, iv, concat({header, trailer}), body), trailer});
 }
 
-// ---- published vectors ------------------------------------------------------------------
+// Published vectors.
 
 // RFC 3711 Appendix B.3 (key derivation test vectors).
 const Bytes kB3MasterKey = hex("E1F97A0D3E018BE0D64FA32C06DE4139");
@@ -268,7 +268,7 @@ TEST(Rfc7714, Section17_1_SrtcpAeadAes128Gcm) {
   EXPECT_EQ(gcm_protect_rtcp(k7714Key, k7714Salt, k7714Rtcp, 0x5d4), expected);
 }
 
-// ---- SrtpSession against the vectors and the reference ---------------------------------
+// SrtpSession against the vectors and the reference.
 
 Bytes protect(SrtpSession& session, const Bytes& packet, bool rtcp) {
   std::array<std::uint8_t, 1500> buffer{};
