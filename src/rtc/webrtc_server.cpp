@@ -15,8 +15,7 @@ constexpr auto kTick = 20ms;
 
 WebRtcServer::WebRtcServer(asio::io_context& io, const std::string& address, std::uint16_t port,
                            RtcCounters& counters)
-    : io_(io),
-      counters_(counters),
+    : counters_(counters),
       certificate_(std::make_unique<DtlsCertificate>(DtlsCertificate::generate())),
       timer_(io) {
   std::string error;
@@ -67,9 +66,7 @@ void WebRtcServer::on_datagram(std::span<std::uint8_t> data, std::size_t capacit
       counters_.dropped_malformed.inc();
       return;
     }
-    // Heterogeneous lookup would avoid this string; a STUN check arrives a few times per
-    // second per transport, so the small copy stays off the media path that matters.
-    const auto it = by_ufrag_.find(std::string(*ufrag));
+    const auto it = by_ufrag_.find(*ufrag);
     if (it == by_ufrag_.end()) {
       counters_.dropped_stun_username.inc();
       return;

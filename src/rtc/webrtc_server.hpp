@@ -54,12 +54,18 @@ class WebRtcServer final : public UdpSocket::Listener {
   void tick();
   void reap();
 
-  boost::asio::io_context& io_;
   RtcCounters& counters_;                         // Passed by argument.
   std::unique_ptr<DtlsCertificate> certificate_;  // Allocated by this; one per worker.
   std::unique_ptr<UdpSocket> socket_;             // Allocated by this.
   std::map<std::uint64_t, Entry> transports_;
-  std::unordered_map<std::string, WebRtcTransport*> by_ufrag_;
+  // Looked up by string_view straight from the STUN USERNAME, without building a string.
+  struct UfragHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
+  std::unordered_map<std::string, WebRtcTransport*, UfragHash, std::equal_to<>> by_ufrag_;
   std::unordered_map<Endpoint, WebRtcTransport*, EndpointHash> by_path_;
   boost::asio::steady_timer timer_;
   std::uint64_t next_id_ = 1;

@@ -69,14 +69,7 @@ void WebRtcTransport::on_stun(const stun::MessageView& message, const Endpoint& 
     case V::kAnsweredError:
       break;
   }
-  if (outcome.response_size > 0) {
-    if (socket_.send(std::span(out.data(), outcome.response_size), from)) {
-      counters_.packets_out.inc();
-      counters_.bytes_out.inc(outcome.response_size);
-    } else {
-      counters_.send_failures.inc();
-    }
-  }
+  if (outcome.response_size > 0) send_datagram(std::span(out.data(), outcome.response_size), from);
   if (outcome.verdict == V::kAnswered && state_ == State::kNew) {
     set_state(State::kConnecting, "ICE check succeeded");
     if (dtls_->role() == DtlsRole::kClient && !dtls_started_) {
@@ -128,34 +121,33 @@ void WebRtcTransport::on_rtp_or_rtcp(std::span<std::uint8_t> packet, std::size_t
 }
 
 bool WebRtcTransport::send_rtp(std::span<std::uint8_t> packet, std::size_t capacity) noexcept {
-  const auto path = ice_.send_path();
-  if (state_ != State::kConnected || !srtp_out_ || !path) return false;
-  std::size_t len = packet.size();
-  if (srtp_out_->protect_rtp(std::span(packet.data(), capacity), len) != SrtpStatus::kOk) {
-    return false;
-  }
-  if (!socket_.send(std::span<const std::uint8_t>(packet.data(), len), *path)) {
-    counters_.send_failures.inc();
-    return false;
-  }
-  counters_.packets_out.inc();
-  counters_.bytes_out.inc(len);
-  return true;
+  return send_protected(packet, capacity, /*rtcp=*/false);
 }
 
 bool WebRtcTransport::send_rtcp(std::span<std::uint8_t> packet, std::size_t capacity) noexcept {
+  return send_protected(packet, capacity, /*rtcp=*/true);
+}
+
+bool WebRtcTransport::send_protected(std::span<std::uint8_t> packet, std::size_t capacity,
+                                     bool rtcp) noexcept {
   const auto path = ice_.send_path();
   if (state_ != State::kConnected || !srtp_out_ || !path) return false;
   std::size_t len = packet.size();
-  if (srtp_out_->protect_rtcp(std::span(packet.data(), capacity), len) != SrtpStatus::kOk) {
-    return false;
-  }
-  if (!socket_.send(std::span<const std::uint8_t>(packet.data(), len), *path)) {
+  const std::span<std::uint8_t> buffer(packet.data(), capacity);
+  const auto status =
+      rtcp ? srtp_out_->protect_rtcp(buffer, len) : srtp_out_->protect_rtp(buffer, len);
+  if (status != SrtpStatus::kOk) return false;
+  return send_datagram(std::span<const std::uint8_t>(packet.data(), len), *path);
+}
+
+bool WebRtcTransport::send_datagram(std::span<const std::uint8_t> datagram,
+                                    const Endpoint& to) noexcept {
+  if (!socket_.send(datagram, to)) {
     counters_.send_failures.inc();
     return false;
   }
   counters_.packets_out.inc();
-  counters_.bytes_out.inc(len);
+  counters_.bytes_out.inc(datagram.size());
   return true;
 }
 
@@ -181,14 +173,8 @@ void WebRtcTransport::close(std::string_view why) {
 }
 
 void WebRtcTransport::on_dtls_send(std::span<const std::uint8_t> datagram) {
-  const auto path = ice_.send_path();
-  if (!path) return;  // retransmitted once a path exists
-  if (socket_.send(datagram, *path)) {
-    counters_.packets_out.inc();
-    counters_.bytes_out.inc(datagram.size());
-  } else {
-    counters_.send_failures.inc();
-  }
+  // Before any check succeeded there is nowhere to send; DTLS retransmits later.
+  if (const auto path = ice_.send_path()) send_datagram(datagram, *path);
 }
 
 void WebRtcTransport::on_dtls_connected(SrtpProfile profile, const SrtpKeyPair& keys) {

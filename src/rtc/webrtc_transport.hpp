@@ -81,6 +81,8 @@ class WebRtcTransport final : public DtlsTransport::Listener {
   void on_dtls_closed() override;
 
   void set_state(State state, std::string_view why);
+  bool send_protected(std::span<std::uint8_t> packet, std::size_t capacity, bool rtcp) noexcept;
+  bool send_datagram(std::span<const std::uint8_t> datagram, const Endpoint& to) noexcept;
 
   std::uint64_t id_;
   IceLiteAgent ice_;
