@@ -79,9 +79,9 @@ Response Router::handle(const Request& request) {
   const bool head = request.method() == bhttp::verb::head;
   const bool get_or_head = head || request.method() == bhttp::verb::get;
 
+  // Only called for GET and HEAD; HEAD keeps the Content-Length GET would send.
   auto finish = [&](Response res) {
-    if (!get_or_head) return res;
-    if (head) res.body().clear();  // Content-Length still says what GET would send
+    if (head) res.body().clear();
     return res;
   };
   auto only_get = [&](std::string_view route) {

@@ -1,5 +1,7 @@
 #include "rtc/srtp.hpp"
 
+#include "rtc/wire.hpp"
+
 #include <openssl/crypto.h>
 #include <srtp2/srtp.h>
 
@@ -55,7 +57,7 @@ std::size_t rtp_header_length(std::span<const std::uint8_t> packet, std::size_t 
   std::size_t header = kRtpHeaderSize + 4 * static_cast<std::size_t>(packet[0] & 0x0f);
   if (packet[0] & 0x10) {
     if (len < header + 4) return 0;
-    const std::size_t words = (std::size_t{packet[header + 2]} << 8) | packet[header + 3];
+    const std::size_t words = std::size_t{wire::load_be16(&packet[header + 2])};
     header += 4 + 4 * words;
   }
   return header <= len ? header : 0;

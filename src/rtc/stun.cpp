@@ -1,5 +1,7 @@
 #include "rtc/stun.hpp"
 
+#include "rtc/wire.hpp"
+
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -28,28 +30,12 @@ constexpr std::size_t kMaxUsernameBytes = 508;
 // RFC 8489 §14.8: the reason phrase is "fewer than 128 characters".
 constexpr std::size_t kMaxReasonCharacters = 127;
 
-constexpr std::uint16_t read_u16(const std::uint8_t* p) noexcept {
-  return static_cast<std::uint16_t>((p[0] << 8) | p[1]);
-}
-constexpr std::uint32_t read_u32(const std::uint8_t* p) noexcept {
-  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
-         std::uint32_t{p[3]};
-}
-constexpr std::uint64_t read_u64(const std::uint8_t* p) noexcept {
-  return (std::uint64_t{read_u32(p)} << 32) | read_u32(p + 4);
-}
-constexpr void write_u16(std::uint8_t* p, std::uint16_t v) noexcept {
-  p[0] = static_cast<std::uint8_t>(v >> 8);
-  p[1] = static_cast<std::uint8_t>(v);
-}
-constexpr void write_u32(std::uint8_t* p, std::uint32_t v) noexcept {
-  write_u16(p, static_cast<std::uint16_t>(v >> 16));
-  write_u16(p + 2, static_cast<std::uint16_t>(v));
-}
-constexpr void write_u64(std::uint8_t* p, std::uint64_t v) noexcept {
-  write_u32(p, static_cast<std::uint32_t>(v >> 32));
-  write_u32(p + 4, static_cast<std::uint32_t>(v));
-}
+using wire::load_be16;
+using wire::load_be32;
+using wire::load_be64;
+using wire::store_be16;
+using wire::store_be32;
+using wire::store_be64;
 
 constexpr std::size_t padded(std::size_t length) noexcept {
   return (length + 3) & ~std::size_t{3};
@@ -73,7 +59,7 @@ static_assert(encode_type(MessageClass::kIndication, Method::kBinding) == 0x0011
 std::array<std::uint8_t, 16> xor_mask(
     std::span<const std::uint8_t, kTransactionIdSize> id) noexcept {
   std::array<std::uint8_t, 16> mask{};
-  write_u32(mask.data(), kMagicCookie);
+  store_be32(mask.data(), kMagicCookie);
   std::copy(id.begin(), id.end(), mask.begin() + 4);
   return mask;
 }
@@ -227,9 +213,9 @@ std::span<const std::uint8_t> TransportAddress::ip_bytes() const noexcept {
 
 bool looks_like_stun(std::span<const std::uint8_t> packet) noexcept {
   if (packet.size() < kHeaderSize || packet[0] > 3) return false;
-  const std::size_t length = read_u16(packet.data() + kLengthOffset);
+  const std::size_t length = load_be16(packet.data() + kLengthOffset);
   return length % 4 == 0 && kHeaderSize + length == packet.size() &&
-         read_u32(packet.data() + kCookieOffset) == kMagicCookie;
+         load_be32(packet.data() + kCookieOffset) == kMagicCookie;
 }
 
 std::string_view to_string(ParseError error) noexcept {
@@ -310,8 +296,8 @@ ParseError MessageView::parse(std::span<const std::uint8_t> bytes, MessageView& 
   if (bytes.size() < kHeaderSize) return ParseError::kTruncated;
   const std::uint8_t* data = bytes.data();
   if ((data[0] & 0xC0) != 0) return ParseError::kNotStun;
-  if (read_u32(data + kCookieOffset) != kMagicCookie) return ParseError::kBadCookie;
-  const std::size_t length = read_u16(data + kLengthOffset);
+  if (load_be32(data + kCookieOffset) != kMagicCookie) return ParseError::kBadCookie;
+  const std::size_t length = load_be16(data + kLengthOffset);
   // Attributes are padded to 4 bytes, so the body length always is a multiple of 4.
   if (length % 4 != 0) return ParseError::kBadLength;
   if (kHeaderSize + length > bytes.size()) return ParseError::kTruncated;
@@ -325,8 +311,8 @@ ParseError MessageView::parse(std::span<const std::uint8_t> bytes, MessageView& 
   while (offset < bytes.size()) {
     // The body length and every attribute's padded size are multiples of 4, so at least
     // a 4-byte attribute header is left here.
-    const auto type = static_cast<AttributeType>(read_u16(data + offset));
-    const std::size_t value_length = read_u16(data + offset + 2);
+    const auto type = static_cast<AttributeType>(load_be16(data + offset));
+    const std::size_t value_length = load_be16(data + offset + 2);
     const std::size_t value_offset = offset + kAttributeHeaderSize;
     if (padded(value_length) > bytes.size() - value_offset) return ParseError::kBadAttributeLength;
     const std::size_t next = value_offset + padded(value_length);
@@ -365,7 +351,7 @@ std::optional<MessageView> MessageView::parse(std::span<const std::uint8_t> byte
 }
 
 std::uint16_t MessageView::message_type() const noexcept {
-  return read_u16(bytes_.data());
+  return load_be16(bytes_.data());
 }
 
 MessageClass MessageView::message_class() const noexcept {
@@ -385,7 +371,7 @@ std::span<const std::uint8_t, kTransactionIdSize> MessageView::transaction_id() 
 std::optional<std::span<const std::uint8_t>> MessageView::value_in(Slot slot) const noexcept {
   const std::size_t offset = first_[slot];
   if (offset == 0) return std::nullopt;
-  return bytes_.subspan(offset + kAttributeHeaderSize, read_u16(bytes_.data() + offset + 2));
+  return bytes_.subspan(offset + kAttributeHeaderSize, load_be16(bytes_.data() + offset + 2));
 }
 
 std::optional<std::string_view> MessageView::text_in(Slot slot) const noexcept {
@@ -403,7 +389,7 @@ std::optional<TransportAddress> MessageView::address_in(Slot slot, bool xored) c
   address.family = static_cast<TransportAddress::Family>(v[1]);
   const std::size_t ip_size = v.size() - 4;
   std::copy_n(v.begin() + 4, ip_size, address.ip.begin());
-  address.port = read_u16(v.data() + 2);
+  address.port = load_be16(v.data() + 2);
   if (xored) {
     // RFC 8489 §14.2: X-Port is XORed with the cookie's top 16 bits, X-Address with the
     // cookie (and, for IPv6, the transaction id).
@@ -437,7 +423,7 @@ std::optional<TransportAddress> MessageView::xor_mapped_address() const noexcept
 std::optional<std::uint32_t> MessageView::priority() const noexcept {
   const auto value = value_in(kSlotPriority);
   if (!value) return std::nullopt;
-  return read_u32(value->data());
+  return load_be32(value->data());
 }
 
 bool MessageView::use_candidate() const noexcept {
@@ -447,13 +433,13 @@ bool MessageView::use_candidate() const noexcept {
 std::optional<std::uint64_t> MessageView::ice_controlling() const noexcept {
   const auto value = value_in(kSlotIceControlling);
   if (!value) return std::nullopt;
-  return read_u64(value->data());
+  return load_be64(value->data());
 }
 
 std::optional<std::uint64_t> MessageView::ice_controlled() const noexcept {
   const auto value = value_in(kSlotIceControlled);
   if (!value) return std::nullopt;
-  return read_u64(value->data());
+  return load_be64(value->data());
 }
 
 std::optional<ErrorCode> MessageView::error_code() const noexcept {
@@ -486,14 +472,14 @@ std::optional<std::size_t> MessageView::fingerprint_offset() const noexcept {
 std::optional<std::uint32_t> MessageView::fingerprint() const noexcept {
   const auto value = value_in(kSlotFingerprint);
   if (!value) return std::nullopt;
-  return read_u32(value->data());
+  return load_be32(value->data());
 }
 
 Attribute MessageView::AttributeIterator::operator*() const noexcept {
   const std::uint8_t* p = view_->bytes_.data() + offset_;
   Attribute attribute;
-  attribute.type = static_cast<AttributeType>(read_u16(p));
-  attribute.value = view_->bytes_.subspan(offset_ + kAttributeHeaderSize, read_u16(p + 2));
+  attribute.type = static_cast<AttributeType>(load_be16(p));
+  attribute.value = view_->bytes_.subspan(offset_ + kAttributeHeaderSize, load_be16(p + 2));
   attribute.offset = offset_;
   return attribute;
 }
@@ -506,7 +492,7 @@ MessageView::AttributeIterator& MessageView::AttributeIterator::operator++() noe
     offset_ = fingerprint != 0 ? fingerprint : end;
     return *this;
   }
-  const std::size_t length = read_u16(view_->bytes_.data() + offset_ + 2);
+  const std::size_t length = load_be16(view_->bytes_.data() + offset_ + 2);
   offset_ += kAttributeHeaderSize + padded(length);
   return *this;
 }
@@ -539,9 +525,9 @@ bool check_integrity(const MessageView& message, std::span<const std::uint8_t> k
   // instead of the caller's buffer.
   std::array<std::uint8_t, kHeaderSize> header;
   std::copy_n(bytes.begin(), kHeaderSize, header.begin());
-  write_u16(header.data() + kLengthOffset,
-            static_cast<std::uint16_t>(*offset + kAttributeHeaderSize + kMessageIntegritySize -
-                                       kHeaderSize));
+  store_be16(header.data() + kLengthOffset,
+             static_cast<std::uint16_t>(*offset + kAttributeHeaderSize + kMessageIntegritySize -
+                                        kHeaderSize));
   const std::array<std::span<const std::uint8_t>, 2> parts = {
       std::span<const std::uint8_t>(header),
       bytes.subspan(kHeaderSize, *offset - kHeaderSize),
@@ -567,16 +553,16 @@ MessageWriter::MessageWriter(
     error_ = WriteError::kBufferTooSmall;
     return;
   }
-  write_u16(buffer_.data(), encode_type(message_class, method));
-  write_u16(buffer_.data() + kLengthOffset, 0);
-  write_u32(buffer_.data() + kCookieOffset, kMagicCookie);
+  store_be16(buffer_.data(), encode_type(message_class, method));
+  store_be16(buffer_.data() + kLengthOffset, 0);
+  store_be32(buffer_.data() + kCookieOffset, kMagicCookie);
   // memmove: `transaction_id` may be the header of a request being answered in place.
   std::memmove(buffer_.data() + kTransactionIdOffset, transaction_id.data(), kTransactionIdSize);
   size_ = kHeaderSize;
 }
 
 void MessageWriter::set_length_field(std::size_t body_length) noexcept {
-  write_u16(buffer_.data() + kLengthOffset, static_cast<std::uint16_t>(body_length));
+  store_be16(buffer_.data() + kLengthOffset, static_cast<std::uint16_t>(body_length));
 }
 
 std::optional<std::span<std::uint8_t>> MessageWriter::append(AttributeType type,
@@ -596,8 +582,8 @@ std::optional<std::span<std::uint8_t>> MessageWriter::append(AttributeType type,
     return std::nullopt;
   }
   std::uint8_t* p = buffer_.data() + size_;
-  write_u16(p, static_cast<std::uint16_t>(type));
-  write_u16(p + 2, static_cast<std::uint16_t>(length));
+  store_be16(p, static_cast<std::uint16_t>(type));
+  store_be16(p + 2, static_cast<std::uint16_t>(length));
   // RFC 8489 §14: padding bits are zero on sending.
   std::fill(p + kAttributeHeaderSize + length, p + total, std::uint8_t{0});
   size_ += total;
@@ -637,7 +623,7 @@ MessageWriter& MessageWriter::add_xor_mapped_address(const TransportAddress& add
   std::uint8_t* p = out->data();
   p[0] = 0;  // reserved
   p[1] = static_cast<std::uint8_t>(address.family);
-  write_u16(p + 2, static_cast<std::uint16_t>(address.port ^ (kMagicCookie >> 16)));
+  store_be16(p + 2, static_cast<std::uint16_t>(address.port ^ (kMagicCookie >> 16)));
   // The transaction id is already in the header (written by the constructor).
   const auto mask = xor_mask(buffer_.subspan<kTransactionIdOffset, kTransactionIdSize>());
   for (std::size_t i = 0; i < ip.size(); ++i) p[4 + i] = ip[i] ^ mask[i];
@@ -645,7 +631,7 @@ MessageWriter& MessageWriter::add_xor_mapped_address(const TransportAddress& add
 }
 
 MessageWriter& MessageWriter::add_priority(std::uint32_t priority) noexcept {
-  if (const auto out = append(AttributeType::kPriority, 4)) write_u32(out->data(), priority);
+  if (const auto out = append(AttributeType::kPriority, 4)) store_be32(out->data(), priority);
   return *this;
 }
 
@@ -656,14 +642,14 @@ MessageWriter& MessageWriter::add_use_candidate() noexcept {
 
 MessageWriter& MessageWriter::add_ice_controlling(std::uint64_t tie_breaker) noexcept {
   if (const auto out = append(AttributeType::kIceControlling, kIceTieBreakerSize)) {
-    write_u64(out->data(), tie_breaker);
+    store_be64(out->data(), tie_breaker);
   }
   return *this;
 }
 
 MessageWriter& MessageWriter::add_ice_controlled(std::uint64_t tie_breaker) noexcept {
   if (const auto out = append(AttributeType::kIceControlled, kIceTieBreakerSize)) {
-    write_u64(out->data(), tie_breaker);
+    store_be64(out->data(), tie_breaker);
   }
   return *this;
 }
@@ -694,7 +680,7 @@ MessageWriter& MessageWriter::add_unknown_attributes(
   if (!out) return *this;
   // RFC 8489 §14.13: an odd count gets ordinary zero padding (RFC 3489 repeated the last).
   for (std::size_t i = 0; i < types.size(); ++i) {
-    write_u16(out->data() + 2 * i, static_cast<std::uint16_t>(types[i]));
+    store_be16(out->data() + 2 * i, static_cast<std::uint16_t>(types[i]));
   }
   return *this;
 }
@@ -720,7 +706,7 @@ WriteResult MessageWriter::finish_with(std::optional<std::span<const std::uint8_
     if (const auto out = append(AttributeType::kFingerprint, kFingerprintSize)) {
       const std::uint32_t crc =
           crc32(std::span<const std::uint8_t>(buffer_.data(), before)) ^ kFingerprintXor;
-      write_u32(out->data(), crc);
+      store_be32(out->data(), crc);
     }
   }
   finished_ = true;
