@@ -1,5 +1,7 @@
-// Fuzzes the SDP parser and the answer writer: any text parses or fails with a typed
-// error, and whatever answer is written for a parsed offer parses again.
+// Fuzzes the SDP parser and the answer writers: any text parses or fails with a typed
+// error, and whatever answer is written for a parsed offer (echo or publish) parses again
+// and says what was negotiated. A parsed description is also checked as an answer to a
+// subscribe offer with as many sections, which must not crash either way.
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
@@ -18,5 +20,29 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (auto* a = std::get_if<std::string>(&answer)) {
     if (!std::holds_alternative<SessionDescription>(parse_sdp(*a))) std::abort();
   }
+
+  auto publish = answer_publish_offer(*offer, local);
+  if (auto* a = std::get_if<PublishAnswer>(&publish)) {
+    auto reparsed = parse_sdp(a->sdp);
+    auto* d = std::get_if<SessionDescription>(&reparsed);
+    if (!d || d->media.size() != offer->media.size() || a->media.size() != offer->media.size()) {
+      std::abort();
+    }
+    for (std::size_t i = 0; i < a->media.size(); ++i) {
+      const auto& n = a->media[i];
+      if (n.accepted != (d->media[i].port != 0) || n.rids.size() > 3) std::abort();
+      if (n.accepted && d->media[i].formats.front() != n.payload_type) std::abort();
+    }
+  }
+
+  SubscribeOffer sub;
+  sub.local = local;
+  for (std::size_t i = 0; i < offer->media.size(); ++i) {
+    const auto& m = offer->media[i];
+    sub.tracks.push_back(SubscribeTrack{
+        m.mid, m.kind, m.port != 0, static_cast<std::uint32_t>(i + 1),
+        m.kind == "video" ? static_cast<std::uint32_t>(i + 1001) : 0, "c", "s", "t"});
+  }
+  (void)check_subscribe_answer(*offer, sub);
   return 0;
 }
