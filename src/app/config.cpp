@@ -185,6 +185,17 @@ const std::vector<Key>& keys() {
         "Test only: POST /rtc/echo answers an SDP offer and sends the "
         "browser's media straight back",
         [](Config & c) -> auto& { return c.rtc.echo; }));
+    t.push_back(seconds_key(
+        "meeting.reconnect_grace",
+        "How long a participant whose connection dropped keeps its place and media", 0, 600,
+        [](Config & c) -> auto& { return c.meeting.reconnect_grace; }));
+    t.push_back(integer_key<unsigned>(
+        "meeting.max_participants", "COUNT", "Participants per meeting at most", 2, 10000,
+        [](Config & c) -> auto& { return c.meeting.max_participants; }));
+    t.push_back(integer_key<unsigned>(
+        "sfu.last_n", "COUNT",
+        "Videos forwarded to each participant at most, the most relevant first (0: no limit)", 0,
+        10000, [](Config & c) -> auto& { return c.sfu.last_n; }));
     t.push_back(enum_key<LogFormat>(
         "log.format", "human or json (one object per line)", kLogFormats,
         [](Config & c) -> auto& { return c.log.format; }));

@@ -45,6 +45,13 @@ struct Config {
     unsigned workers = 1;               // 0: one per CPU core
     bool echo = false;                  // test-only POST /rtc/echo (transport issue)
   } rtc;
+  struct Meeting {
+    std::chrono::seconds reconnect_grace{15};  // a dropped participant may resume this long
+    unsigned max_participants = 200;
+  } meeting;
+  struct Sfu {
+    unsigned last_n = 25;  // videos forwarded to each receiver at most (0: no limit)
+  } sfu;
   struct Log {
     LogFormat format = LogFormat::kHuman;
     std::string level = "info";

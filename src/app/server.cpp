@@ -9,6 +9,7 @@
 
 #include <openssl/rand.h>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <thread>
@@ -96,6 +97,7 @@ Server::Server(const Config& config)
   http_->listen(config_.http.address, config_.http.port);
   rtc_counters_ = std::make_unique<rtc::RtcCounters>(rtc::RtcCounters::create(registry_));
   start_media_workers();
+  start_conference();
   if (config_.rtc.echo) {
     spdlog::warn("rtc.echo is on: POST /rtc/echo sends media back to its sender (tests only)");
     router_->add_async("/rtc/echo", [this](const http::Request& r) { return handle_echo(r); });
@@ -121,7 +123,37 @@ void Server::start_media_workers() {
                workers_.front()->port(), workers_.size() > 1 ? "+" : "");
 }
 
+void Server::start_conference() {
+  sfu_counters_ = std::make_unique<sfu::SfuCounters>(sfu::SfuCounters::create(registry_));
+  auto& utilisation = registry_.gauge_family(
+      "conclave_worker_loop_utilisation_permille",
+      "CPU time of each media worker thread over wall time, in thousandths (1000 = busy).",
+      {"worker"});
+  std::vector<meeting::WorkerHandle> handles;
+  for (auto& w : workers_) {
+    auto sink = [this](sfu::Event event) {
+      asio::post(io_, [this, event = std::move(event)] {
+        if (conference_) conference_->on_event(event);
+      });
+    };
+    // Built here, used only on the worker's thread from now on.
+    engines_.push_back(std::make_unique<sfu::Engine>(
+        w->io(), w->server(), *sfu_counters_, utilisation.with({std::to_string(w->index())}),
+        sfu::RoomConfig{.last_n = config_.sfu.last_n}, std::move(sink)));
+    engines_.back()->start();
+    handles.push_back({w.get(), engines_.back().get()});
+  }
+  conference_ = std::make_unique<meeting::Conference>(
+      io_, *hub_, std::move(handles), registry_,
+      meeting::ConferenceConfig{.reconnect_grace = config_.meeting.reconnect_grace,
+                                .max_participants = config_.meeting.max_participants});
+  conference_->register_handlers(dispatcher_);
+}
+
 void Server::stop_media_workers() {
+  for (std::size_t i = 0; i < engines_.size(); ++i) {
+    asio::post(workers_[i]->io(), [engine = engines_[i].get()] { engine->stop(); });
+  }
   for (auto& w : workers_) w->stop();
 }
 
@@ -247,6 +279,7 @@ void Server::on_signal(int number) {
 void Server::begin_drain() {
   draining_ = true;
   draining_gauge_.set(1);
+  if (conference_) conference_->set_draining();
   hub_->stop_accepting([this] { finish("every meeting connection has ended"); });
   if (finished_) return;
   drain_timer_.expires_after(config_.server.drain_timeout);

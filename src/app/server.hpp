@@ -15,8 +15,11 @@
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "http/static_files.hpp"
+#include "meeting/conference.hpp"
 #include "rtc/counters.hpp"
 #include "rtc/media_worker.hpp"
+#include "sfu/counters.hpp"
+#include "sfu/engine.hpp"
 #include "signal/dispatcher.hpp"
 #include "signal/hub.hpp"
 #include "store/store.hpp"
@@ -40,6 +43,7 @@ class Server {
   std::string health_body() const;
   void start_media_workers();
   void stop_media_workers();
+  void start_conference();
   boost::asio::awaitable<http::Response> handle_echo(const http::Request& request);
 
   Config config_;
@@ -55,6 +59,11 @@ class Server {
   std::unique_ptr<http::Server> http_;
   std::unique_ptr<rtc::RtcCounters> rtc_counters_;
   std::vector<std::unique_ptr<rtc::MediaWorker>> workers_;  // Allocated by this.
+  std::unique_ptr<sfu::SfuCounters> sfu_counters_;
+  // One per worker; destroyed before the workers (declared after them), stopped on their
+  // threads in finish().
+  std::vector<std::unique_ptr<sfu::Engine>> engines_;
+  std::unique_ptr<meeting::Conference> conference_;
   std::size_t next_worker_ = 0;
   boost::asio::signal_set signals_{io_};
   boost::asio::steady_timer drain_timer_{io_};

@@ -50,6 +50,9 @@ class IceLiteAgent {
   explicit IceLiteAgent(Credentials credentials);
 
   const Credentials& credentials() const noexcept { return credentials_; }
+  // ICE restart (RFC 8445 §9): new credentials; the selected path stays in use until
+  // checks with the new ones select another, so media does not stop meanwhile.
+  void restart(Credentials credentials) { credentials_ = std::move(credentials); }
 
   // Handles a STUN message from `from` whose USERNAME routed it to this transport.
   Outcome on_stun(const stun::MessageView& message, const Endpoint& from, Clock::time_point now,

@@ -49,6 +49,13 @@ WebRtcTransport& WebRtcServer::add_transport(WebRtcTransport::Parameters paramet
   return ref;
 }
 
+void WebRtcServer::restart_ice(WebRtcTransport& transport, IceLiteAgent::Credentials credentials) {
+  WebRtcTransport* t = &transport;
+  std::erase_if(by_ufrag_, [t](const auto& kv) { return kv.second == t; });
+  by_ufrag_[credentials.local_ufrag] = t;
+  transport.restart_ice(std::move(credentials));
+}
+
 void WebRtcServer::on_datagram(std::span<std::uint8_t> data, std::size_t capacity,
                                const Endpoint& from) noexcept {
   counters_.packets_in.inc();

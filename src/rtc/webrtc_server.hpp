@@ -42,6 +42,9 @@ class WebRtcServer final : public UdpSocket::Listener {
   WebRtcTransport& add_transport(WebRtcTransport::Parameters parameters,
                                  std::unique_ptr<WebRtcTransport::Listener> owner);
 
+  // New ICE credentials for one of this server's transports (ICE restart).
+  void restart_ice(WebRtcTransport& transport, IceLiteAgent::Credentials credentials);
+
   // UdpSocket::Listener
   void on_datagram(std::span<std::uint8_t> data, std::size_t capacity,
                    const Endpoint& from) noexcept override;

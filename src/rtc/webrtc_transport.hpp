@@ -57,6 +57,8 @@ class WebRtcTransport final : public DtlsTransport::Listener {
   std::uint64_t id() const noexcept { return id_; }
   State state() const noexcept { return state_; }
   const IceLiteAgent& ice() const noexcept { return ice_; }
+  // Through WebRtcServer::restart_ice, which re-keys its ufrag table.
+  void restart_ice(IceLiteAgent::Credentials credentials) { ice_.restart(std::move(credentials)); }
 
   // From the worker's socket, already routed to this transport.
   void on_stun(const stun::MessageView& message, const Endpoint& from) noexcept;

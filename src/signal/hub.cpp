@@ -215,10 +215,16 @@ std::uint64_t Hub::attach(std::shared_ptr<Session> session) {
   return id;
 }
 
+std::shared_ptr<Session> Hub::find(std::uint64_t id) const {
+  const auto it = sessions_.find(id);
+  return it == sessions_.end() ? nullptr : it->second.lock();
+}
+
 void Hub::detach(std::uint64_t id, CloseReason reason) {
   if (sessions_.erase(id) == 0) return;
   open_.add(-1);
   closed_.with({reason_label(reason)}).inc();
+  if (on_closed_) on_closed_(id);
   if (sessions_.empty() && on_empty_) {
     auto done = std::move(on_empty_);
     on_empty_ = nullptr;

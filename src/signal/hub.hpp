@@ -43,6 +43,10 @@ class Hub final : public http::WebSocketUpgrades {
   // Closes every open session with `code` (e.g. going_away at the end of a drain).
   void close_all(boost::beast::websocket::close_code code, const std::string& reason);
   std::size_t size() const { return sessions_.size(); }
+  // The open session with this id, if any.
+  std::shared_ptr<Session> find(std::uint64_t id) const;
+  // Called (control thread) after a session has ended, for whatever reason.
+  void on_closed(std::function<void(std::uint64_t)> callback) { on_closed_ = std::move(callback); }
 
   // For the sessions.
   const HubLimits& limits() const { return limits_; }
@@ -60,6 +64,7 @@ class Hub final : public http::WebSocketUpgrades {
   bool tls_;
   bool accepting_ = true;
   std::function<void()> on_empty_;
+  std::function<void(std::uint64_t)> on_closed_;
   std::uint64_t next_id_ = 1;
   std::map<std::uint64_t, std::weak_ptr<Session>> sessions_;
 
