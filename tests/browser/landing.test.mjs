@@ -37,7 +37,8 @@ const T = {
   newMeetingTitle: 'New meeting',
   newMeetingBody: 'Creating meetings is not available on this server yet.',
   meetingTitle: `Meeting ${ID}`,
-  meetingBody: 'Joining meetings is not available on this server yet.',
+  nameLabel: 'Your name',
+  joinMeeting: 'Join meeting',
   backHome: 'Back to the start page',
 };
 
@@ -204,7 +205,12 @@ test('a full link to this server opens the meeting, keeping the fragment', STEP,
   await joinButton().click();
   await page.waitForURL(site(`/m/${ID}#${FRAGMENT}`));
   await heading(T.meetingTitle).waitFor();
-  await page.getByText(T.meetingBody, { exact: true }).waitFor();
+  // The pre-join form: a labelled name field and the join button; nothing is connected
+  // (no WebSocket, no camera) until the person presses it.
+  await page.getByRole('textbox', { name: T.nameLabel, exact: true }).waitFor();
+  await page.getByRole('button', { name: T.joinMeeting, exact: true }).waitFor();
+  assert.equal(await page.evaluate(() => document.body.dataset.meetingState), 'prejoin');
+  assert.deepEqual(rec.websockets, [], 'the meeting page connected before Join was pressed');
   assert.equal(await page.evaluate(() => location.hash), `#${FRAGMENT}`);
   assert.equal(rec.documentLoads(), loads, 'joining reloaded the page instead of routing in it');
   // Announced like a navigation: a new title, and focus on the new content.

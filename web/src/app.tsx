@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { t } from './strings';
-import { navigate, useRoute, type Route } from './router';
+import { linkHandler, navigate, useRoute, type Route } from './router';
+import { MeetingPage } from './meeting/MeetingPage';
 import { meetingPath, parseMeetingInput } from './meeting-link';
 
 function titleFor(route: Route): string {
@@ -38,14 +39,12 @@ export function App() {
           {t.appName}
         </a>
       </header>
-      <main id="main" ref={main} tabIndex={-1}>
+      <main id="main" ref={main} tabIndex={-1} class={route.name === 'meeting' ? 'wide' : undefined}>
         {route.name === 'home' && <Landing />}
         {route.name === 'new-meeting' && (
           <Placeholder title={t.newMeetingTitle} body={t.newMeetingBody} />
         )}
-        {route.name === 'meeting' && (
-          <Placeholder title={t.meetingTitle(route.id)} body={t.meetingBody} />
-        )}
+        {route.name === 'meeting' && <MeetingPage key={route.id} id={route.id} />}
         {route.name === 'not-found' && <Placeholder title={t.notFoundTitle} body={t.notFoundBody} />}
       </main>
       <footer class="foot">{t.footer}</footer>
@@ -53,13 +52,7 @@ export function App() {
   );
 }
 
-function link(to: string) {
-  return (e: MouseEvent) => {
-    if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
-    e.preventDefault();
-    navigate(to);
-  };
-}
+const link = linkHandler;
 
 function Landing() {
   const [value, setValue] = useState('');

@@ -44,3 +44,13 @@ export function useRoute(): Route {
   }, []);
   return route;
 }
+
+/** onClick for an in-app link: routes without reloading, except for a click that asks
+ *  for a new tab or window. */
+export function linkHandler(to: string) {
+  return (e: MouseEvent) => {
+    if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+    e.preventDefault();
+    navigate(to);
+  };
+}

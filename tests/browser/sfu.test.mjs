@@ -1,0 +1,207 @@
+// A real meeting through the SFU: three headless Chromium tabs (fake camera and
+// microphone) join one meeting with the real client, each decodes the other two's video
+// and receives their audio; a screen share reaches the others; a leave and a vanished tab
+// update everyone's roster; a subscriber whose downlink is squeezed (tc HTB class on
+// the loopback interface, matched on its UDP port, inside this test's own network
+// namespace) is moved to a lower simulcast layer and back up when the squeeze ends.
+//
+// Media stats come from the pages' own RTCPeerConnections: an init script (test code,
+// not the client's) keeps a list of every connection a page makes.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { startServer, ensureStopped, sleep } from '../lib/server.mjs';
+import { launchChromium } from '../lib/browser.mjs';
+
+const MEETING = 'sfu-test-room';
+const STEP = { timeout: 90000 };
+
+let server;
+let browser;
+const pages = [];
+
+function keepPeerConnections() {
+  const Native = window.RTCPeerConnection;
+  window.__pcs = [];
+  window.RTCPeerConnection = class extends Native {
+    constructor(...args) {
+      super(...args);
+      window.__pcs.push(this);
+    }
+  };
+}
+
+// What a page receives, summed over its connections: per remote video track its decoded
+// frames and width; audio samples received.
+function inbound(page) {
+  return page.evaluate(async () => {
+    const out = { video: [], audio: [], pairs: [] };
+    for (const pc of window.__pcs) {
+      if (pc.connectionState === 'closed') continue;
+      const stats = await pc.getStats();
+      stats.forEach((s) => {
+        if (s.type === 'inbound-rtp' && s.kind === 'video') {
+          out.video.push({ mid: s.mid, frames: s.framesDecoded ?? 0, width: s.frameWidth ?? 0, bytes: s.bytesReceived });
+        }
+        if (s.type === 'inbound-rtp' && s.kind === 'audio') {
+          out.audio.push({ mid: s.mid, samples: s.totalSamplesReceived ?? 0 });
+        }
+        if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded') {
+          const local = stats.get(s.localCandidateId);
+          out.pairs.push({ receiving: [...stats.values()].some((x) => x.type === 'inbound-rtp'), port: local?.port });
+        }
+      });
+    }
+    return out;
+  });
+}
+
+async function until(what, fn, timeoutMs = 30000, intervalMs = 250) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    last = await fn();
+    if (last.ok) return last;
+    await sleep(intervalMs);
+  }
+  throw new Error(`${what}: not reached in ${timeoutMs} ms; last seen ${JSON.stringify(last)}`);
+}
+
+// Remote videos that are decoding now (frames rising over `windowMs`).
+async function decodingVideos(page, windowMs = 1000) {
+  const a = await inbound(page);
+  await sleep(windowMs);
+  const b = await inbound(page);
+  const rising = b.video.filter((v) => {
+    const before = a.video.find((x) => x.mid === v.mid);
+    return before && v.frames > before.frames;
+  });
+  const sounding = b.audio.filter((v) => {
+    const before = a.audio.find((x) => x.mid === v.mid);
+    return before && v.samples > before.samples;
+  });
+  return { videos: rising.length, audios: sounding.length, widths: rising.map((v) => v.width) };
+}
+
+async function join(name) {
+  const page = await browser.newPage();
+  await page.addInitScript(keepPeerConnections);
+  page.on('pageerror', (e) => console.log(`[${name}] page error: ${e.message}`));
+  await page.goto(server.url(`/m/${MEETING}`));
+  await page.getByLabel('Your name').fill(name);
+  await page.getByRole('button', { name: 'Join meeting' }).click();
+  await page.waitForFunction(() => document.body.dataset.meetingState === 'joined', null, { timeout: 15000 });
+  pages.push(page);
+  return page;
+}
+
+function rosterIds(page) {
+  return page.evaluate(() => [...new Set([...document.querySelectorAll('[data-participant]')].map((e) => e.dataset.participant))]);
+}
+
+before(async () => {
+  server = await startServer({ args: ['--meeting-reconnect-grace', '5'] });
+  browser = await launchChromium({
+    timeoutMs: 15000,
+    extraArgs: ['--autoplay-policy=no-user-gesture-required', '--auto-select-desktop-capture-source=Entire screen'],
+  });
+});
+
+after(async () => {
+  try {
+    execFileSync('tc', ['qdisc', 'del', 'dev', 'lo', 'root'], { stdio: 'ignore' });
+  } catch {}
+  await browser?.close();
+  await ensureStopped(server);
+});
+
+test('three participants each decode two remote videos and receive two remote audio tracks', STEP, async () => {
+  await join('Ada');
+  await join('Grace');
+  await join('Hedy');
+  for (const [i, page] of pages.entries()) {
+    await until(`tab ${i} receives the other two`, async () => {
+      const d = await decodingVideos(page);
+      return { ok: d.videos >= 2 && d.audios >= 2, ...d };
+    });
+  }
+});
+
+test('a screen share reaches the others and is decoded', STEP, async () => {
+  const [sharer, ...others] = pages;
+  await sharer.getByRole('button', { name: 'Share screen' }).click();
+  for (const [i, page] of others.entries()) {
+    await until(`tab ${i + 1} decodes the share as a third video`, async () => {
+      const d = await decodingVideos(page);
+      return { ok: d.videos >= 3, ...d };
+    });
+  }
+  await sharer.getByRole('button', { name: 'Stop sharing' }).click();
+});
+
+test('a subscriber whose downlink is squeezed (HTB on the loopback) gets a lower layer, and a higher one after', STEP, async () => {
+  const page = pages[1];
+  // Its subscribe connection's local UDP port: the only pair that receives media.
+  const stats = await inbound(page);
+  const port = stats.pairs.find((p) => p.receiving)?.port;
+  assert.ok(port, `found the receiving connection's port in ${JSON.stringify(stats.pairs)}`);
+  const before = await until('a high layer first', async () => {
+    const d = await decodingVideos(page);
+    return { ok: d.videos >= 2 && Math.max(...d.widths) >= 320, ...d };
+  });
+  const tc = (...args) => execFileSync('tc', args, { stdio: 'pipe' });
+  // HTB (this kernel has no prio/netem): everything goes through an unlimited default
+  // class; datagrams to the subscriber's port through a 250 kbit/s class with a short queue.
+  tc('qdisc', 'add', 'dev', 'lo', 'root', 'handle', '1:', 'htb', 'default', '2');
+  tc('class', 'add', 'dev', 'lo', 'parent', '1:', 'classid', '1:2', 'htb', 'rate', '10gbit');
+  tc('class', 'add', 'dev', 'lo', 'parent', '1:', 'classid', '1:1', 'htb', 'rate', '250kbit', 'ceil', '250kbit', 'burst', '4k');
+  tc('qdisc', 'add', 'dev', 'lo', 'parent', '1:1', 'handle', '10:', 'pfifo', 'limit', '10');
+  tc('filter', 'add', 'dev', 'lo', 'parent', '1:', 'protocol', 'ip', 'prio', '1', 'u32', 'match', 'ip', 'dport', String(port), '0xffff', 'flowid', '1:1');
+  let squeezed;
+  try {
+    squeezed = await until('a lower layer under the squeeze', async () => {
+      const d = await decodingVideos(page);
+      return { ok: d.videos >= 1 && Math.max(...d.widths) < Math.max(...before.widths), ...d };
+    }, 40000, 500);
+  } finally {
+    tc('qdisc', 'del', 'dev', 'lo', 'root');
+  }
+  const t0 = Date.now();
+  const recovered = await until('back up when the squeeze ends', async () => {
+    const d = await decodingVideos(page);
+    return { ok: d.videos >= 2 && Math.max(...d.widths) > Math.max(...squeezed.widths), ...d };
+  }, 45000, 500);
+  console.log(`frame widths: before ${before.widths}, squeezed ${squeezed.widths}, ` +
+              `after ${recovered.widths} (${Date.now() - t0} ms after the squeeze ended)`);
+});
+
+test('one leaves: the others see it within 2 s and stop receiving its media', STEP, async () => {
+  const leaver = pages[2];
+  const [id] = await leaver.evaluate(() => [document.body.dataset.participantId]);
+  await leaver.getByRole('button', { name: 'Leave meeting' }).click();
+  const t0 = Date.now();
+  for (const [i, page] of pages.slice(0, 2).entries()) {
+    await until(`tab ${i} roster drops the leaver`, async () => {
+      const ids = await rosterIds(page);
+      return { ok: ids.length === 2 && (!id || !ids.includes(id)), ids };
+    }, 2000 - (Date.now() - t0), 100);
+  }
+  for (const [i, page] of pages.slice(0, 2).entries()) {
+    await until(`tab ${i} decodes one remote video`, async () => {
+      const d = await decodingVideos(page);
+      return { ok: d.videos === 1, ...d };
+    }, 10000);
+  }
+  await leaver.close();
+  pages.pop();
+});
+
+test('a tab that vanishes without a goodbye leaves the roster within the consent timeout', STEP, async () => {
+  const [stays, vanishes] = pages;
+  await vanishes.close({ runBeforeUnload: false });
+  pages.pop();
+  await until('the roster drops the vanished tab', async () => {
+    const ids = await rosterIds(stays);
+    return { ok: ids.length === 1, ids };
+  }, 30000, 250);
+});

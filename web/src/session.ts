@@ -1,0 +1,889 @@
+// A meeting as the browser takes part in it, without any UI: the signaling connection,
+// the two peer connections (publish: we offer and send; subscribe: the server offers and
+// we receive, docs/protocol.md), who is there, and reconnecting. The UI reads a snapshot
+// (getState) and is told when it changes (subscribe); it acts through the methods.
+//
+// Choices worth knowing:
+// - Camera off stops the camera (the light goes out) and sends nothing: the sender's
+//   track is replaced by null, the transceiver stays, and turning it on asks for the
+//   camera again and puts the new track in with replaceTrack (no renegotiation).
+//   Microphone mute only disables the track (it sends silence), so unmuting is instant.
+// - Publish renegotiations run one at a time; asking while one runs queues exactly one
+//   more, which sends whatever the state is by then.
+// - Subscribe offers are answered strictly in the order they arrive.
+import {
+  PROTOCOL_VERSION,
+  type JoinResult,
+  type Participant,
+  type ServerEvents,
+  type SubscribeOfferTrack,
+  type Track,
+  type TrackKind,
+  type TrackSource,
+} from './protocol';
+import { SignalingClient, SignalingError, type Disconnected } from './signaling';
+import { applyRosterEvent, emptyRoster, remoteTrackIndex, rosterFromJoin, type Roster } from './roster';
+import {
+  CAMERA_ENCODINGS,
+  SCREEN_ENCODINGS,
+  backoffDelay,
+  classifyMediaError,
+  getLocalMedia,
+  preferCodecs,
+  sizeChangedNoticeably,
+  type DeviceProblem,
+  type Size,
+} from './media';
+
+export type Phase = 'idle' | 'joining' | 'joined' | 'reconnecting' | 'left' | 'error';
+
+/** Why we are no longer in the meeting (phase `left`) or could not get in (`error`). */
+export type EndReason =
+  | 'left' // we pressed Leave
+  | 'replaced' // the same participant was taken over by another connection (tab)
+  | 'removed'
+  | 'meeting_ended'
+  | 'connection_lost' // reconnecting gave up
+  | 'join_failed'; // see `error`
+
+export interface LocalState {
+  microphone: MediaStreamTrack | null;
+  camera: MediaStreamTrack | null;
+  screen: MediaStreamTrack | null;
+  micMuted: boolean;
+  cameraOff: boolean;
+  /** Server ids of our published tracks, by source, once a publish has answered. */
+  trackIds: Readonly<Partial<Record<TrackSource, string>>>;
+  audioProblem: DeviceProblem | null;
+  videoProblem: DeviceProblem | null;
+  screenProblem: DeviceProblem | null;
+}
+
+export interface MeetingState {
+  phase: Phase;
+  meetingId: string | null;
+  /** Ourselves, as the server knows us (id and the name after its trimming). */
+  self: Participant | null;
+  /** The others, by id, in joining order. */
+  participants: ReadonlyMap<string, Participant>;
+  /** Every remote track, by id (from the participants). */
+  tracks: ReadonlyMap<string, Track>;
+  /** Who is speaking now (may include our own id) and the dominant speaker. */
+  speaking: ReadonlySet<string>;
+  dominant: string | null;
+  /** The media of remote tracks we receive, by track id. */
+  remoteTracks: ReadonlyMap<string, MediaStreamTrack>;
+  /** What the server forwards of each remote video track (0 lowest … 2; -1 paused). */
+  layers: ReadonlyMap<string, number>;
+  local: LocalState;
+  /** While reconnecting: attempts so far and when the connection dropped (ms epoch). */
+  reconnect: { attempt: number; since: number } | null;
+  ended: EndReason | null;
+  /** The last failure worth telling the person about (join refused, publish failed, ...). */
+  error: { code: string; message: string } | null;
+}
+
+export interface SessionOptions {
+  /** Makes the signaling client (tests and the E2EE issue may wrap it). */
+  createSignaling?: () => SignalingClient;
+  /** Extra RTCConfiguration for both peer connections. */
+  rtcConfig?: RTCConfiguration;
+  /** How long to keep trying to reconnect before giving up (ms). */
+  reconnectWindowMs?: number;
+  /** Debounce of tile-size updates (ms). */
+  viewDebounceMs?: number;
+}
+
+type Listener = (s: MeetingState) => void;
+type RelayHandler = (from: string, data: unknown) => void;
+
+const FATAL_JOIN_ERRORS = new Set(['no_such_meeting', 'meeting_full', 'forbidden', 'unsupported_protocol', 'bad_request']);
+
+const initialLocal: LocalState = {
+  microphone: null,
+  camera: null,
+  screen: null,
+  micMuted: false,
+  cameraOff: false,
+  trackIds: {},
+  audioProblem: null,
+  videoProblem: null,
+  screenProblem: null,
+};
+
+function errorOf(e: unknown): { code: string; message: string } {
+  if (e instanceof SignalingError) return { code: e.code, message: e.message };
+  if (e instanceof Error) return { code: 'internal', message: `${e.name}: ${e.message}` };
+  return { code: 'internal', message: String(e) };
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function kindOf(source: TrackSource): TrackKind {
+  return source === 'microphone' ? 'audio' : 'video';
+}
+
+function isStopped(t: RTCRtpTransceiver): boolean {
+  return t.currentDirection === 'stopped' || (t.direction as string) === 'stopped';
+}
+
+export class MeetingSession {
+  private state: MeetingState = {
+    phase: 'idle',
+    meetingId: null,
+    self: null,
+    participants: emptyRoster.participants,
+    tracks: new Map(),
+    speaking: emptyRoster.speaking,
+    dominant: null,
+    remoteTracks: new Map(),
+    layers: new Map(),
+    local: initialLocal,
+    reconnect: null,
+    ended: null,
+    error: null,
+  };
+  private roster: Roster = emptyRoster;
+  private readonly listeners = new Set<Listener>();
+  private readonly relayHandlers = new Set<RelayHandler>();
+  private readonly opts: Required<Omit<SessionOptions, 'rtcConfig'>> & { rtcConfig: RTCConfiguration };
+
+  private sig: SignalingClient | null = null;
+  private token: string | null = null;
+  private name = '';
+  private closingReason: string | null = null;
+  private reconnectRun = 0;
+
+  // Media connections; `generation` changes whenever they are replaced or closed, so
+  // that work started for old ones drops out.
+  private pub: RTCPeerConnection | null = null;
+  private sub: RTCPeerConnection | null = null;
+  private generation = 0;
+
+  // Publish side.
+  private readonly tx = new Map<TrackSource, RTCRtpTransceiver>();
+  private readonly announcedMuted = new Map<TrackSource, boolean>();
+  private pubRunning: Promise<void> | null = null;
+  private pubDirty = false;
+  private pubIceRestart = false;
+  /** A publish could not be sent (disconnected): send one after resuming. */
+  private pubOwed = false;
+  private cameraSeq = 0;
+
+  // Subscribe side.
+  private subQueue: Promise<void> = Promise.resolve();
+  private subTracks = new Map<string, SubscribeOfferTrack>(); // by mid, from the latest offer
+  private subVersion = -1;
+  private unsentAnswer: { version: number; sdp: string } | null = null;
+
+  // Tile sizes asked for, and what the server was last told, by remote track id (null: off).
+  private readonly viewWanted = new Map<string, Size | null>();
+  private readonly viewSent = new Map<string, Size | null>();
+  private viewTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(options: SessionOptions = {}) {
+    this.opts = {
+      createSignaling: options.createSignaling ?? (() => new SignalingClient()),
+      rtcConfig: options.rtcConfig ?? {},
+      reconnectWindowMs: options.reconnectWindowMs ?? 60_000,
+      viewDebounceMs: options.viewDebounceMs ?? 300,
+    };
+  }
+
+  // ---------------------------------------------------------------- state
+
+  getState(): MeetingState {
+    return this.state;
+  }
+
+  /** Calls `listener` with every new state; returns the function that stops it. */
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** The publish connection (we send), or null outside a meeting. For getStats(). */
+  get publishPc(): RTCPeerConnection | null {
+    return this.pub;
+  }
+
+  /** The subscribe connection (we receive), or null outside a meeting. */
+  get subscribePc(): RTCPeerConnection | null {
+    return this.sub;
+  }
+
+  private set(patch: Partial<MeetingState>): void {
+    this.state = { ...this.state, ...patch };
+    for (const l of [...this.listeners]) l(this.state);
+  }
+
+  private setLocal(patch: Partial<LocalState>): void {
+    this.set({ local: { ...this.state.local, ...patch } });
+  }
+
+  private setRoster(r: Roster): void {
+    if (r === this.roster) return;
+    const tracksChanged = r.participants !== this.roster.participants;
+    this.roster = r;
+    this.set({
+      participants: r.participants,
+      speaking: r.speaking,
+      dominant: r.dominant,
+      ...(tracksChanged ? { tracks: remoteTrackIndex(r) } : {}),
+    });
+    if (tracksChanged) this.forgetGoneViews();
+  }
+
+  // ---------------------------------------------------------------- devices
+
+  /** Gets the microphone and/or camera. What fails is recorded in local.audioProblem /
+   *  videoProblem and not thrown: joining without a device is allowed. */
+  async startDevices(want: { audio: boolean; video: boolean } = { audio: true, video: true }): Promise<void> {
+    const m = await getLocalMedia({
+      audio: want.audio && !this.state.local.microphone,
+      video: want.video && !this.state.local.camera,
+    });
+    const l = this.state.local;
+    if (m.audio) m.audio.enabled = !l.micMuted;
+    this.setLocal({
+      microphone: l.microphone ?? m.audio,
+      camera: l.camera ?? m.video,
+      cameraOff: l.camera || m.video ? false : l.cameraOff,
+      audioProblem: m.audio || l.microphone ? null : (m.audioProblem ?? l.audioProblem),
+      videoProblem: m.video || l.camera ? null : (m.videoProblem ?? l.videoProblem),
+    });
+    if (this.state.phase === 'joined' && this.ensureTransceivers()) void this.negotiatePublishSafe();
+  }
+
+  // ---------------------------------------------------------------- join and leave
+
+  /** Joins `meetingId` as `name` and publishes whatever devices startDevices got. Rejects
+   *  (and leaves phase `error`) when the server refuses or cannot be reached. */
+  async join(meetingId: string, name: string): Promise<void> {
+    const phase = this.state.phase;
+    if (phase === 'joining' || phase === 'joined' || phase === 'reconnecting') {
+      throw new Error(`join while ${phase}`);
+    }
+    this.name = name.trim();
+    this.closingReason = null;
+    this.token = null;
+    this.set({ phase: 'joining', meetingId, ended: null, error: null, reconnect: null });
+    this.resetMedia();
+    let sig: SignalingClient | null = null;
+    try {
+      sig = await this.openSignaling();
+      const res = await sig.request('join', { protocol: PROTOCOL_VERSION, meeting: meetingId, name: this.name });
+      if (this.sig !== sig) throw new SignalingError('disconnected', 'left while joining');
+      this.applyJoin(res);
+    } catch (e) {
+      if (this.sig === sig) this.sig = null;
+      sig?.close();
+      if (this.state.phase === 'joining') {
+        this.closeMedia();
+        // Not in a meeting: the camera and microphone are released (a retry asks again).
+        this.stopLocalTracks();
+        this.set({ phase: 'error', ended: 'join_failed', error: errorOf(e) });
+      }
+      throw e;
+    }
+    this.afterFreshJoin();
+  }
+
+  /** Leaves: tells the server (briefly waiting for its reply), closes both peer
+   *  connections and stops every local track. Safe to call in any phase. */
+  async leave(): Promise<void> {
+    const phase = this.state.phase;
+    const sig = this.sig;
+    this.sig = null;
+    this.reconnectRun++;
+    if (phase !== 'idle' && phase !== 'left') {
+      this.set({ phase: 'left', ended: 'left', reconnect: null });
+    }
+    this.closeMedia();
+    this.stopLocalTracks();
+    if (sig?.connected) {
+      await Promise.race([sig.request('leave').catch(() => {}), sleep(2000)]);
+    }
+    sig?.close(1000);
+  }
+
+  private applyJoin(res: JoinResult): void {
+    this.token = res.reconnect_token;
+    this.roster = emptyRoster;
+    this.setRoster(rosterFromJoin(res.roster, res.participant.id));
+    this.set({ phase: 'joined', self: res.participant, meetingId: res.meeting, reconnect: null, error: null });
+  }
+
+  private afterFreshJoin(): void {
+    this.ensureTransceivers();
+    void this.negotiatePublishSafe();
+    this.scheduleViews(0);
+  }
+
+  private openSignaling = async (): Promise<SignalingClient> => {
+    const sig = this.opts.createSignaling();
+    this.sig = sig;
+    this.wire(sig);
+    await sig.connect();
+    return sig;
+  };
+
+  private wire(sig: SignalingClient): void {
+    const mine = () => sig === this.sig;
+    const roster = <K extends keyof ServerEvents>(event: K) =>
+      sig.on(event, (msg) => {
+        if (!mine()) return;
+        this.setRoster(
+          applyRosterEvent(this.roster, { event, ...msg } as Parameters<typeof applyRosterEvent>[1], this.state.self?.id ?? null),
+        );
+      });
+    roster('participant_joined');
+    roster('participant_left');
+    roster('track_published');
+    roster('track_unpublished');
+    roster('track_muted');
+    roster('speaking');
+    sig.on('subscribe_offer', (msg) => mine() && this.onSubscribeOffer(msg));
+    sig.on('layer', (msg) => {
+      if (!mine()) return;
+      const layers = new Map(this.state.layers);
+      layers.set(msg.track, msg.layer);
+      this.set({ layers });
+    });
+    sig.on('relay', (msg) => {
+      if (!mine()) return;
+      for (const h of [...this.relayHandlers]) h(msg.from, msg.data);
+    });
+    sig.on('closing', (msg) => {
+      if (mine()) this.closingReason = msg.reason;
+    });
+    sig.on('disconnected', (d) => this.onDisconnected(sig, d));
+  }
+
+  // ---------------------------------------------------------------- reconnecting
+
+  private onDisconnected(sig: SignalingClient, d: Disconnected): void {
+    if (sig !== this.sig) return;
+    this.sig = null;
+    if (this.state.phase !== 'joined') return; // joining: join() reports it; left: expected
+    const reason = this.closingReason;
+    this.closingReason = null;
+    if (d.code === 4001 || reason === 'replaced' || reason === 'removed' || reason === 'meeting_ended') {
+      const ended: EndReason = d.code === 4001 || reason === 'replaced' ? 'replaced' : (reason as EndReason);
+      this.closeMedia();
+      this.stopLocalTracks();
+      this.set({ phase: 'left', ended });
+      return;
+    }
+    void this.reconnect();
+  }
+
+  private async reconnect(): Promise<void> {
+    const run = ++this.reconnectRun;
+    const since = Date.now();
+    this.set({ phase: 'reconnecting', reconnect: { attempt: 0, since } });
+    for (let attempt = 0; ; attempt++) {
+      const delay = backoffDelay(attempt);
+      if (Date.now() + delay - since > this.opts.reconnectWindowMs) break;
+      await sleep(delay);
+      if (run !== this.reconnectRun || this.state.phase !== 'reconnecting') return;
+      this.set({ reconnect: { attempt: attempt + 1, since } });
+      let sig: SignalingClient;
+      try {
+        sig = await this.openSignaling();
+      } catch {
+        continue;
+      }
+      if (run !== this.reconnectRun) return sig.close();
+      try {
+        const meeting = this.state.meetingId!;
+        let res: JoinResult;
+        let fresh = false;
+        let reset = false;
+        try {
+          res = await sig.request('join', {
+            protocol: PROTOCOL_VERSION,
+            meeting,
+            name: this.name,
+            ...(this.token ? { reconnect: this.token } : {}),
+          });
+          fresh = !res.resumed;
+        } catch (e) {
+          if (!(e instanceof SignalingError) || e.code !== 'reconnect_expired') throw e;
+          // Our place is gone: join afresh on this same connection, with new peer
+          // connections (the server dropped the old ones).
+          this.resetMedia();
+          reset = true;
+          res = await sig.request('join', { protocol: PROTOCOL_VERSION, meeting, name: this.name });
+          fresh = true;
+        }
+        if (run !== this.reconnectRun || sig !== this.sig) return sig.close();
+        if (fresh && !reset) this.resetMedia();
+        this.applyJoin(res);
+        if (fresh) this.afterFreshJoin();
+        else this.afterResume();
+        return;
+      } catch (e) {
+        if (this.sig === sig) this.sig = null;
+        sig.close();
+        if (e instanceof SignalingError && FATAL_JOIN_ERRORS.has(e.code)) {
+          this.closeMedia();
+          this.stopLocalTracks();
+          this.set({ phase: 'error', ended: 'join_failed', error: errorOf(e), reconnect: null });
+          return;
+        }
+      }
+    }
+    if (run !== this.reconnectRun) return;
+    this.closeMedia();
+    this.stopLocalTracks();
+    this.set({
+      phase: 'error',
+      ended: 'connection_lost',
+      reconnect: null,
+      error: { code: 'disconnected', message: 'the connection to the server was lost' },
+    });
+  }
+
+  /** The server kept our participant and both media connections: catch up on what could
+   *  not be sent while we were away. */
+  private afterResume(): void {
+    for (const source of this.tx.keys()) void this.syncMute(source);
+    if (this.unsentAnswer) {
+      const a = this.unsentAnswer;
+      this.unsentAnswer = null;
+      this.subQueue = this.subQueue.then(() => this.sendAnswer(a, this.generation)).catch(() => {});
+    }
+    if (this.pubOwed) {
+      this.pubOwed = false;
+      void this.negotiatePublishSafe();
+    }
+    this.scheduleViews(0);
+  }
+
+  // ---------------------------------------------------------------- peer connections
+
+  private newPc(): RTCPeerConnection {
+    return new RTCPeerConnection({
+      ...this.opts.rtcConfig,
+      bundlePolicy: 'max-bundle',
+      rtcpMuxPolicy: 'require',
+    });
+  }
+
+  /** New publish and subscribe connections; local tracks are kept and re-added. */
+  private resetMedia(): void {
+    this.closeMedia();
+    const gen = this.generation;
+    const pub = this.newPc();
+    const sub = this.newPc();
+    this.pub = pub;
+    this.sub = sub;
+    pub.onconnectionstatechange = () => {
+      if (gen === this.generation && pub.connectionState === 'failed' && this.state.phase === 'joined') {
+        this.pubIceRestart = true;
+        void this.negotiatePublishSafe();
+      }
+    };
+    sub.ontrack = () => {
+      if (gen === this.generation) this.refreshRemoteTracks();
+    };
+    sub.onconnectionstatechange = () => {
+      if (gen === this.generation && sub.connectionState === 'failed' && this.state.phase === 'joined') {
+        this.sig?.request('ice_restart', { pc: 'subscribe', reset: false }).catch(() => {});
+      }
+    };
+  }
+
+  private closeMedia(): void {
+    this.generation++;
+    this.pub?.close();
+    this.sub?.close();
+    this.pub = this.sub = null;
+    this.tx.clear();
+    this.announcedMuted.clear();
+    this.pubDirty = this.pubIceRestart = this.pubOwed = false;
+    this.subTracks = new Map();
+    this.subVersion = -1;
+    this.unsentAnswer = null;
+    this.subQueue = Promise.resolve();
+    this.viewSent.clear();
+    this.set({ remoteTracks: new Map(), layers: new Map(), local: { ...this.state.local, trackIds: {} } });
+  }
+
+  private stopLocalTracks(): void {
+    const l = this.state.local;
+    for (const t of [l.microphone, l.camera, l.screen]) t?.stop();
+    this.cameraSeq++;
+    this.setLocal({ microphone: null, camera: null, screen: null });
+  }
+
+  // ---------------------------------------------------------------- publishing
+
+  /** Adds a sendonly transceiver for each local track that has none; true if any. */
+  private ensureTransceivers(): boolean {
+    const pc = this.pub;
+    if (!pc) return false;
+    const l = this.state.local;
+    let added = false;
+    if (l.microphone && !this.tx.has('microphone')) {
+      const t = pc.addTransceiver(l.microphone, { direction: 'sendonly' });
+      preferCodecs(t, 'audio');
+      this.tx.set('microphone', t);
+      added = true;
+    }
+    if (l.camera && !this.tx.has('camera')) {
+      const t = pc.addTransceiver(l.camera, {
+        direction: 'sendonly',
+        streams: [new MediaStream([l.camera])],
+        sendEncodings: CAMERA_ENCODINGS.map((e) => ({ ...e })),
+      });
+      preferCodecs(t, 'video');
+      this.tx.set('camera', t);
+      added = true;
+    }
+    if (l.screen && !this.tx.has('screen')) {
+      const t = pc.addTransceiver(l.screen, {
+        direction: 'sendonly',
+        streams: [new MediaStream([l.screen])],
+        sendEncodings: SCREEN_ENCODINGS.map((e) => ({ ...e })),
+      });
+      preferCodecs(t, 'video');
+      this.tx.set('screen', t);
+      added = true;
+    }
+    return added;
+  }
+
+  private mutedOf(source: TrackSource): boolean {
+    const l = this.state.local;
+    if (source === 'microphone') return l.micMuted;
+    if (source === 'camera') return l.cameraOff || !l.camera;
+    return false;
+  }
+
+  /**
+   * Sends a publish offer describing every live transceiver. One runs at a time: a call
+   * while one runs makes exactly one more run afterwards (with the state as it is then),
+   * and the returned promise settles when that has happened.
+   */
+  negotiatePublish(): Promise<void> {
+    this.pubDirty = true;
+    if (!this.pubRunning) {
+      this.pubRunning = (async () => {
+        try {
+          while (this.pubDirty) {
+            this.pubDirty = false;
+            await this.publishOnce();
+          }
+        } finally {
+          this.pubRunning = null;
+        }
+      })();
+    }
+    return this.pubRunning;
+  }
+
+  private negotiatePublishSafe(): Promise<void> {
+    return this.negotiatePublish().catch((e) => {
+      const err = errorOf(e);
+      if (err.code === 'disconnected' || err.code === 'not_connected') {
+        this.pubOwed = true; // sent again after resuming
+        return;
+      }
+      this.set({ error: { code: err.code, message: `publish: ${err.message}` } });
+    });
+  }
+
+  private async publishOnce(): Promise<void> {
+    const pc = this.pub;
+    const sig = this.sig;
+    const gen = this.generation;
+    if (!pc || !sig?.connected || this.state.phase !== 'joined') {
+      if (pc) this.pubOwed = true;
+      return;
+    }
+    const live = [...this.tx].filter(([, t]) => !isStopped(t));
+    const restart = this.pubIceRestart;
+    // Nothing to send: a withdrawn track was already ended by `unpublish`, and its stopped
+    // transceiver goes out with the next offer that carries a live one.
+    if (live.length === 0) return;
+    const offer = await pc.createOffer(restart ? { iceRestart: true } : undefined);
+    if (gen !== this.generation) return;
+    await pc.setLocalDescription(offer);
+    const tracks = live
+      .filter(([, t]) => t.mid !== null)
+      .map(([source, t]) => ({ mid: t.mid!, kind: kindOf(source), source, muted: this.mutedOf(source) }));
+    let res;
+    try {
+      res = await sig.request('publish', { sdp: pc.localDescription!.sdp, tracks });
+    } catch (e) {
+      if (gen === this.generation && pc.signalingState === 'have-local-offer') {
+        await pc.setLocalDescription({ type: 'rollback' }).catch(() => {});
+      }
+      throw e;
+    }
+    if (gen !== this.generation) return;
+    this.pubIceRestart = this.pubIceRestart && !restart;
+    await pc.setRemoteDescription({ type: 'answer', sdp: res.sdp });
+    const byMid = new Map(res.tracks.map((t) => [t.mid, t.id]));
+    const trackIds: Partial<Record<TrackSource, string>> = {};
+    for (const { mid, source, muted } of tracks) {
+      const id = byMid.get(mid);
+      if (id === undefined) continue;
+      trackIds[source] = id;
+      this.announcedMuted.set(source, muted);
+    }
+    // A source that was stopped while the publish was on its way is not ours any more.
+    for (const source of Object.keys(trackIds) as TrackSource[]) {
+      if (!this.tx.has(source)) delete trackIds[source];
+    }
+    this.setLocal({ trackIds });
+    // Mute changes made while the publish was on its way.
+    for (const { source } of tracks) void this.syncMute(source);
+  }
+
+  private async syncMute(source: TrackSource): Promise<void> {
+    const id = this.state.local.trackIds[source];
+    const sig = this.sig;
+    if (!id || !sig?.connected || this.state.phase !== 'joined') return;
+    const muted = this.mutedOf(source);
+    if (this.announcedMuted.get(source) === muted) return;
+    this.announcedMuted.set(source, muted);
+    try {
+      await sig.request('mute', { track: id, muted });
+    } catch {
+      this.announcedMuted.delete(source); // resent after resuming, or on the next change
+    }
+  }
+
+  /** Mutes or unmutes the microphone (the track sends silence while muted). Unmuting
+   *  without a microphone asks for one. */
+  async setMicMuted(muted: boolean): Promise<void> {
+    const l = this.state.local;
+    if (!muted && !l.microphone) {
+      const m = await getLocalMedia({ audio: true, video: false });
+      if (!m.audio) {
+        this.setLocal({ audioProblem: m.audioProblem });
+        return;
+      }
+      if (this.state.phase === 'left' || this.state.phase === 'error') {
+        m.audio.stop();
+        return;
+      }
+      this.setLocal({ microphone: m.audio, micMuted: false, audioProblem: null });
+      if (this.state.phase === 'joined' && this.ensureTransceivers()) await this.negotiatePublishSafe();
+      return;
+    }
+    if (l.microphone) l.microphone.enabled = !muted;
+    this.setLocal({ micMuted: muted });
+    await this.syncMute('microphone');
+  }
+
+  /** Turns the camera off (device released, nothing sent) or on (device asked for again). */
+  async setCameraOff(off: boolean): Promise<void> {
+    const seq = ++this.cameraSeq;
+    const tx = this.tx.get('camera');
+    if (off) {
+      const track = this.state.local.camera;
+      this.setLocal({ camera: null, cameraOff: true });
+      if (track) track.enabled = false;
+      await this.syncMute('camera');
+      if (tx && !isStopped(tx)) await tx.sender.replaceTrack(null).catch(() => {});
+      track?.stop();
+      return;
+    }
+    if (this.state.local.camera) {
+      this.setLocal({ cameraOff: false });
+      return;
+    }
+    const m = await getLocalMedia({ audio: false, video: true });
+    if (seq !== this.cameraSeq || this.state.phase === 'left' || this.state.phase === 'error') {
+      m.video?.stop();
+      return;
+    }
+    if (!m.video) {
+      this.setLocal({ videoProblem: m.videoProblem });
+      return;
+    }
+    this.setLocal({ camera: m.video, cameraOff: false, videoProblem: null });
+    const current = this.tx.get('camera');
+    if (current && !isStopped(current)) {
+      await current.sender.replaceTrack(m.video).catch(() => {});
+      await this.syncMute('camera');
+    } else if (this.state.phase === 'joined' && this.ensureTransceivers()) {
+      await this.negotiatePublishSafe();
+    }
+  }
+
+  /** Asks the browser for a screen (or window, or tab) and publishes it as a second video
+   *  track, without simulcast. Resolves false if the person cancelled or it failed. */
+  async startScreenShare(): Promise<boolean> {
+    if (this.state.local.screen || this.state.phase !== 'joined') return false;
+    let stream: MediaStream;
+    try {
+      stream = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+    } catch (e) {
+      const problem = classifyMediaError(e);
+      // Cancelling the picker is a NotAllowedError too: not a problem to report.
+      this.setLocal({ screenProblem: problem === 'denied' ? null : problem });
+      return false;
+    }
+    const track = stream.getVideoTracks()[0];
+    if (!track || this.state.phase !== 'joined') {
+      stream.getTracks().forEach((t) => t.stop());
+      return false;
+    }
+    track.contentHint = 'detail';
+    // The browser's own "Stop sharing" ends the track.
+    track.addEventListener('ended', () => {
+      if (this.state.local.screen === track) void this.stopScreenShare();
+    });
+    this.setLocal({ screen: track, screenProblem: null });
+    this.ensureTransceivers();
+    await this.negotiatePublishSafe();
+    return true;
+  }
+
+  async stopScreenShare(): Promise<void> {
+    const track = this.state.local.screen;
+    if (!track) return;
+    const tx = this.tx.get('screen');
+    this.tx.delete('screen');
+    this.announcedMuted.delete('screen');
+    const id = this.state.local.trackIds.screen;
+    const trackIds = { ...this.state.local.trackIds };
+    delete trackIds.screen;
+    this.setLocal({ screen: null, trackIds });
+    track.stop();
+    if (id && this.sig?.connected) await this.sig.request('unpublish', { track: id }).catch(() => {});
+    if (tx && !isStopped(tx) && this.pub?.signalingState !== 'closed') tx.stop();
+    await this.negotiatePublishSafe();
+  }
+
+  // ---------------------------------------------------------------- subscribing
+
+  private onSubscribeOffer(msg: ServerEvents['subscribe_offer']): void {
+    const gen = this.generation;
+    this.subQueue = this.subQueue
+      .then(() => this.answerOffer(msg, gen))
+      .catch((e) => this.set({ error: { code: errorOf(e).code, message: `subscribe: ${errorOf(e).message}` } }));
+  }
+
+  private async answerOffer(msg: ServerEvents['subscribe_offer'], gen: number): Promise<void> {
+    const pc = this.sub;
+    if (!pc || gen !== this.generation || msg.version <= this.subVersion) return;
+    this.subVersion = msg.version;
+    this.unsentAnswer = null;
+    this.subTracks = new Map(msg.tracks.map((t) => [t.mid, t]));
+    await pc.setRemoteDescription({ type: 'offer', sdp: msg.sdp });
+    if (gen !== this.generation) return;
+    const answer = await pc.createAnswer();
+    if (gen !== this.generation) return;
+    await pc.setLocalDescription(answer);
+    this.refreshRemoteTracks();
+    await this.sendAnswer({ version: msg.version, sdp: pc.localDescription!.sdp }, gen);
+  }
+
+  private async sendAnswer(a: { version: number; sdp: string }, gen: number): Promise<void> {
+    if (gen !== this.generation) return;
+    const sig = this.sig;
+    if (!sig?.connected) {
+      this.unsentAnswer = a;
+      return;
+    }
+    try {
+      await sig.request('subscribe_answer', a);
+    } catch (e) {
+      if (!(e instanceof SignalingError)) throw e;
+      if (e.code === 'stale_offer') return; // a newer offer is on its way
+      if (e.code === 'disconnected' || e.code === 'not_connected' || e.code === 'timeout') {
+        if (gen === this.generation && this.subVersion === a.version) this.unsentAnswer = a;
+        return;
+      }
+      throw e;
+    }
+  }
+
+  /** remoteTracks from the receivers of the subscribe connection and the latest offer's
+   *  mid → track list. */
+  private refreshRemoteTracks(): void {
+    const pc = this.sub;
+    if (!pc) return;
+    const next = new Map<string, MediaStreamTrack>();
+    for (const t of pc.getTransceivers()) {
+      if (t.mid === null || isStopped(t)) continue;
+      const info = this.subTracks.get(t.mid);
+      if (info) next.set(info.track, t.receiver.track);
+    }
+    const prev = this.state.remoteTracks;
+    if (next.size === prev.size && [...next].every(([id, tr]) => prev.get(id) === tr)) return;
+    this.set({ remoteTracks: next });
+  }
+
+  // ---------------------------------------------------------------- tile sizes
+
+  /**
+   * Says how large a remote video is shown, in device pixels, or null when it is not
+   * shown (the server then pauses it). Debounced; a size is sent only when it differs
+   * noticeably from the last one sent.
+   */
+  setVideoView(trackId: string, size: Size | null): void {
+    const s = size && { width: Math.max(1, Math.round(size.width)), height: Math.max(1, Math.round(size.height)) };
+    this.viewWanted.set(trackId, s);
+    this.scheduleViews(this.opts.viewDebounceMs);
+  }
+
+  private scheduleViews(ms: number): void {
+    if (this.viewTimer !== null) clearTimeout(this.viewTimer);
+    this.viewTimer = setTimeout(() => {
+      this.viewTimer = null;
+      this.flushViews();
+    }, ms);
+  }
+
+  private flushViews(): void {
+    const sig = this.sig;
+    if (!sig?.connected || this.state.phase !== 'joined') return;
+    for (const [track, want] of this.viewWanted) {
+      if (!this.state.tracks.has(track)) continue;
+      const sent = this.viewSent.get(track);
+      if (want === null) {
+        if (sent === null) continue;
+      } else if (sent && !sizeChangedNoticeably(sent, want)) {
+        continue;
+      }
+      this.viewSent.set(track, want);
+      const fields = want
+        ? { track, quality: 'high' as const, width: want.width, height: want.height }
+        : { track, quality: 'off' as const };
+      sig.request('subscribe', fields).catch(() => {
+        // Not applied: try again on the next flush (after resuming, or the next resize).
+        if (this.viewSent.get(track) === want) this.viewSent.delete(track);
+      });
+    }
+  }
+
+  private forgetGoneViews(): void {
+    for (const id of [...this.viewWanted.keys()]) {
+      if (!this.state.tracks.has(id)) {
+        this.viewWanted.delete(id);
+        this.viewSent.delete(id);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- relay
+
+  /** Sends `data` to one participant, or with `to` null to everyone else (a `relay`). */
+  async sendRelay(to: string | null, data: unknown): Promise<void> {
+    if (!this.sig) throw new SignalingError('not_connected', 'not in a meeting');
+    await this.sig.request('relay', { to, data });
+  }
+
+  /** Receives relayed blobs; returns the function that stops it. */
+  onRelay(handler: RelayHandler): () => void {
+    this.relayHandlers.add(handler);
+    return () => this.relayHandlers.delete(handler);
+  }
+}
