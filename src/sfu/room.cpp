@@ -461,6 +461,7 @@ void Room::on_media(PublishedTrack& track, std::uint8_t slot, rtc::RtpPacket& pa
       keyframe = is_vp8_keyframe_start(payload, *d);
       if (keyframe) {
         layer.keyframes.on_keyframe(now);
+        layer.keyframe_wanted = false;
         if (const auto size = vp8_keyframe_size(payload, *d)) {
           if (size->width != layer.width || size->height != layer.height) {
             layer.width = size->width;
@@ -659,7 +660,11 @@ void Room::request_keyframe(PublishedTrack& track, std::uint8_t slot,
   Layer& layer = *track.layers[slot];
   Participant& owner = *track.owner;
   if (layer.ssrc == 0 || !owner.publish) return;
-  if (!layer.keyframes.should_request(now)) return;
+  if (!layer.keyframes.should_request(now)) {
+    layer.keyframe_wanted = true;  // send_publisher_feedback asks again when allowed
+    return;
+  }
+  layer.keyframe_wanted = false;
   std::array<std::uint8_t, 64> buffer{};
   const auto written = rtc::write_pli(buffer, owner.rtcp_ssrc, layer.ssrc);
   if (!written.ok()) return;
@@ -828,6 +833,11 @@ void Room::send_publisher_feedback(Participant& p, Clock::time_point now) noexce
       if (layer.nack.keyframe_needed()) request_keyframe(*t, slot, now);
     }
   }
+  for (auto& t : p.tracks) {
+    for (std::uint8_t slot = 0; slot < t->layers.size(); ++slot) {
+      if (t->layers[slot]->keyframe_wanted) request_keyframe(*t, slot, now);
+    }
+  }
 }
 
 void Room::send_reports(Clock::time_point now) noexcept {
@@ -972,7 +982,9 @@ void Room::allocate(Participant& sub, Clock::time_point now) noexcept {
       }
       if (slot < 0) set_current(d, -1);
     }
-    if (d.target >= 0 && d.target != d.current) {
+    // A subscriber that is not connected yet gets its key frame when it connects.
+    const bool connected = sub.subscribe && sub.subscribe->state() == State::kConnected;
+    if (connected && d.target >= 0 && d.target != d.current) {
       request_keyframe(*d.track, static_cast<std::uint8_t>(d.target), now);
     }
   }

@@ -100,7 +100,8 @@ class Room {
     ReceiveStats stats;
     NackGenerator nack;
     std::unique_ptr<PacketCache> cache;  // video only
-    KeyframeRequestThrottle keyframes;
+    KeyframeRequestThrottle keyframes{std::chrono::milliseconds(200)};
+    bool keyframe_wanted = false;  // a request the throttle held back; retried every tick
     RateMeter rate;
     std::uint16_t width = 0, height = 0;
     Clock::time_point last_packet{};
