@@ -169,3 +169,35 @@ test('a flood of requests is rate limited, not served', async () => {
   assert.ok(codes.includes('unknown_track'), 'the first ones were served');
   await a.close();
 });
+
+test('ICE restart: a new ufrag in a publish offer, and ice_restart for the subscribe side', async () => {
+  const a = await joined('Ada', 'ice-restart');
+  const b = await joined('Grace', 'ice-restart');
+  const mids = offerMids(OFFER);
+  const tracks = [
+    { mid: mids[0].mid, kind: 'audio', source: 'microphone' },
+    { mid: mids[1].mid, kind: 'video', source: 'camera' },
+  ];
+  const ufrag = (sdp) => /a=ice-ufrag:(\S+)/.exec(sdp)[1];
+  const first = await a.request('publish', { sdp: OFFER, tracks });
+  const restarted = OFFER.replace(/a=ice-ufrag:\S+/g, 'a=ice-ufrag:NeWu').replace(/a=ice-pwd:\S+/g, 'a=ice-pwd:abcdefghijklmnopqrstuvwx');
+  const second = await a.request('publish', { sdp: restarted, tracks });
+  assert.notEqual(ufrag(second.sdp), ufrag(first.sdp), 'new server credentials');
+  assert.deepEqual(second.tracks, first.tracks, 'the same tracks');
+  const third = await a.request('publish', { sdp: restarted, tracks });
+  assert.equal(ufrag(third.sdp), ufrag(second.sdp), 'no restart without a new ufrag');
+
+  const offer1 = await b.next('subscribe_offer');
+  await expectError(b.request('ice_restart', { pc: 'publish' }), 'bad_request');
+  await expectError(b.request('ice_restart', { pc: 'both' }), 'bad_request');
+  await b.request('ice_restart', { pc: 'subscribe' });
+  const offer2 = await b.next('subscribe_offer');
+  assert.equal(offer2.version, offer1.version + 1);
+  assert.notEqual(ufrag(offer2.sdp), ufrag(offer1.sdp));
+  assert.deepEqual(offer2.tracks, offer1.tracks, 'same sections, same tracks');
+  await b.request('ice_restart', { pc: 'subscribe', reset: true });
+  const offer3 = await b.next('subscribe_offer');
+  assert.equal(offer3.version, 1, 'a new connection starts again');
+  await a.close();
+  await b.close();
+});
