@@ -97,10 +97,17 @@ Server::Server(const Config& config)
   http_->listen(config_.http.address, config_.http.port);
   rtc_counters_ = std::make_unique<rtc::RtcCounters>(rtc::RtcCounters::create(registry_));
   start_media_workers();
-  start_conference();
-  if (config_.rtc.echo) {
-    spdlog::warn("rtc.echo is on: POST /rtc/echo sends media back to its sender (tests only)");
-    router_->add_async("/rtc/echo", [this](const http::Request& r) { return handle_echo(r); });
+  try {
+    start_conference();
+    if (config_.rtc.echo) {
+      spdlog::warn("rtc.echo is on: POST /rtc/echo sends media back to its sender (tests only)");
+      router_->add_async("/rtc/echo", [this](const http::Request& r) { return handle_echo(r); });
+    }
+  } catch (...) {
+    // ~Server does not run for a constructor that throws: stop the threads here, before
+    // the members they use are destroyed.
+    stop_media_workers();
+    throw;
   }
 }
 
@@ -232,7 +239,11 @@ asio::awaitable<http::Response> Server::handle_echo(const http::Request& request
                              "rtc_echo");
 }
 
-Server::~Server() = default;
+Server::~Server() {
+  // Normally done in finish(); this covers a run() that ended by an exception, so no
+  // engine is destroyed while its worker still runs. Idempotent.
+  stop_media_workers();
+}
 
 std::string Server::health_body() const {
   const bool store_ok = store_->healthy();

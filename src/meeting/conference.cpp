@@ -19,9 +19,29 @@ namespace {
 constexpr int kProtocolVersion = 1;
 constexpr std::size_t kMaxTracks = 8;
 constexpr std::size_t kMaxRelayBytes = 16 * 1024;
-constexpr std::size_t kMaxSections = 256;
+// parse_sdp refuses more (rtc::sdp::kMaxMediaSections); rejected sections are recycled.
+constexpr std::size_t kMaxSections = rtc::sdp::kMaxMediaSections;
 constexpr double kRequestsPerSecond = 50;
 constexpr double kRequestBurst = 100;
+// Each publish may rebuild a track's caches on the worker: fewer of those.
+constexpr double kPublishesPerSecond = 5;
+constexpr double kPublishBurst = 10;
+// Relayed bytes a participant may send, so that one cannot fill everyone's send queue
+// (1 MiB, after which the Hub closes the connection).
+constexpr double kRelayBytesPerSecond = 64 * 1024;
+constexpr double kRelayBurstBytes = 256 * 1024;
+
+// Takes `cost` from a token bucket refilled at `rate` per second up to `burst`.
+bool take(double& tokens, std::chrono::steady_clock::time_point& refilled, double rate,
+          double burst, double cost) {
+  const auto now = std::chrono::steady_clock::now();
+  const double elapsed = std::chrono::duration<double>(now - refilled).count();
+  tokens = std::min(burst, tokens + elapsed * rate);
+  refilled = now;
+  if (tokens < cost) return false;
+  tokens -= cost;
+  return true;
+}
 
 // RFC 8839 §5.4 ice-chars, 6 bits each from the CSPRNG.
 std::string random_ice_string(std::size_t length) {
@@ -269,13 +289,9 @@ Conference::Participant& Conference::joined(signal::Session& session) {
   const auto it = by_session_.find(session.id());
   if (it == by_session_.end()) throw RequestError("not_joined", "send 'join' first");
   Participant& p = *it->second;
-  // Token bucket: 50 requests per second sustained, bursts of 100.
-  const auto now = std::chrono::steady_clock::now();
-  const double elapsed = std::chrono::duration<double>(now - p.refilled).count();
-  p.tokens = std::min(kRequestBurst, p.tokens + elapsed * kRequestsPerSecond);
-  p.refilled = now;
-  if (p.tokens < 1) throw RequestError("rate_limited", "too many requests; slow down");
-  p.tokens -= 1;
+  if (!take(p.tokens, p.refilled, kRequestsPerSecond, kRequestBurst, 1)) {
+    throw RequestError("rate_limited", "too many requests; slow down");
+  }
   return p;
 }
 
@@ -322,7 +338,10 @@ json Conference::join(signal::Session& session, const json& body) {
     p.session = session.id();
     by_session_[p.session] = &p;
     p.grace.reset();
-    p.name = *name;
+    // A fresh token for every resume: one that leaked is good for one takeover at most.
+    by_token_.erase(p.reconnect_token);
+    p.reconnect_token = random_token();
+    by_token_[p.reconnect_token] = &p;
     // Whatever offer was in flight may have been lost with the old connection.
     p.offer_outstanding = false;
     p.offer_dirty = true;
@@ -331,11 +350,8 @@ json Conference::join(signal::Session& session, const json& body) {
     for (auto& other : p.meeting->participants) {
       if (other.get() != &p) roster.push_back(describe(*other));
     }
-    return {{"participant", describe(p)},
-            {"reconnect_token", p.reconnect_token},
-            {"resumed", true},
-            {"meeting", meeting_id},
-            {"roster", std::move(roster)}};
+    return {{"participant", describe(p)}, {"reconnect_token", p.reconnect_token}, {"resumed", true},
+            {"meeting", meeting_id},      {"roster", std::move(roster)},          {"last_n", 0}};
   }
 
   auto mit = meetings_.find(meeting_id);
@@ -359,7 +375,7 @@ json Conference::join(signal::Session& session, const json& body) {
   p.meeting = &m;
   p.session = session.id();
   p.reconnect_token = random_token();
-  p.refilled = std::chrono::steady_clock::now();
+  p.refilled = p.publish_refilled = p.relay_refilled = std::chrono::steady_clock::now();
   p.subscribe_ice = {random_ice_string(8), random_ice_string(24), ""};
   p.subscribe_session_id = random_u64() >> 2;
   json roster = json::array();
@@ -373,7 +389,7 @@ json Conference::join(signal::Session& session, const json& body) {
   {
     auto& w = workers_[m.worker];
     asio::post(w.worker->io(), [engine = w.engine, room = m.room, pid] {
-      engine->room(room).add_participant(pid);
+      if (!engine->stopped()) engine->room(room).add_participant(pid);
     });
   }
   broadcast(m, json{{"event", "participant_joined"}, {"participant", describe(p)}}, &p);
@@ -439,6 +455,9 @@ void Conference::remove(Participant& p, const char* reason) {
 // Publishing
 
 json Conference::publish(Participant& p, const json& body) {
+  if (!take(p.publish_tokens, p.publish_refilled, kPublishesPerSecond, kPublishBurst, 1)) {
+    throw RequestError("rate_limited", "too many publishes; slow down");
+  }
   const auto sdp_text = string_field(body, "sdp", rtc::sdp::kMaxSdpBytes);
   const auto& list = field(body, "tracks");
   if (!list.is_array())
@@ -538,8 +557,9 @@ json Conference::publish(Participant& p, const json& body) {
     params.dtls_role = we_are_client ? rtc::DtlsRole::kClient : rtc::DtlsRole::kServer;
     params.remote_fingerprint = to_dtls_fingerprint(remote.fingerprint);
     const auto pid = p.id;
-    post_to_worker(m, [pid, params = std::move(params)](sfu::Room& room) mutable {
-      room.set_transport(pid, sfu::TransportRole::kPublish, std::move(params));
+    const auto generation = ++p.publish_generation;
+    post_to_worker(m, [pid, generation, params = std::move(params)](sfu::Room& room) mutable {
+      room.set_transport(pid, sfu::TransportRole::kPublish, generation, std::move(params));
     });
     p.publish_transport = true;
   } else if (restart) {
@@ -745,20 +765,35 @@ void Conference::sync_subscriptions(Participant& p) {
     const bool has = std::any_of(p.sections.begin(), p.sections.end(),
                                  [&](const auto& s) { return s.active && s.track == t->id; });
     if (has) continue;
-    if (p.sections.size() >= kMaxSections) {
-      spdlog::warn("participant {} has {} subscribe sections; not adding more", p.wire_id,
-                   kMaxSections);
-      break;
+    // Recycle an m-line the browser has already let go of (RFC 8829 §5.2.2), else add one.
+    auto reuse = std::find_if(p.sections.begin(), p.sections.end(), [&](const Section& s) {
+      return !s.active && s.rejected_acked && s.kind == t->kind;
+    });
+    if (reuse == p.sections.end()) {
+      if (p.sections.size() >= kMaxSections) {
+        spdlog::warn("participant {} has {} subscribe sections; not adding more", p.wire_id,
+                     kMaxSections);
+        break;
+      }
+      reuse = p.sections.insert(p.sections.end(), Section{});
     }
-    Section s;
-    s.mid = std::to_string(p.sections.size());
+    Section& s = *reuse;
+    s = Section{};
+    s.mid = std::to_string(p.next_mid++);
     s.track = t->id;
     s.kind = t->kind;
     s.ssrc = random_ssrc();
     if (t->kind == sfu::MediaKind::kVideo) s.rtx_ssrc = random_ssrc();
-    p.sections.push_back(std::move(s));
     changed = true;
   }
+  // Forget what the receiver said about tracks that are gone for good.
+  std::erase_if(p.unsubscribed, [&](sfu::TrackId id) {
+    return std::none_of(p.meeting->participants.begin(), p.meeting->participants.end(),
+                        [&](const auto& o) {
+                          return std::any_of(o->tracks.begin(), o->tracks.end(),
+                                             [&](const Track& x) { return x.id == id; });
+                        });
+  });
   // Forget preferences of tracks that are gone for good.
   std::erase_if(p.preferences, [&](const auto& kv) {
     return std::none_of(wanted.begin(), wanted.end(),
@@ -766,7 +801,8 @@ void Conference::sync_subscriptions(Participant& p) {
   });
   if (changed) {
     p.offer_dirty = true;
-    // Stop forwarding removed tracks now rather than after the answer.
+    // Removals take effect now; additions when the browser has answered (forwarding
+    // before that would waste the key frame asked for).
     post_subscriptions(p);
     send_offer_soon(p);
   }
@@ -843,7 +879,7 @@ void Conference::send_offer(Participant& p) {
 void Conference::post_subscriptions(Participant& p) {
   std::vector<sfu::SubscriptionSpec> specs;
   for (const auto& s : p.sections) {
-    if (s.active) specs.push_back({s.track, s.mid, s.ssrc, s.rtx_ssrc});
+    if (s.active && s.acked) specs.push_back({s.track, s.mid, s.ssrc, s.rtx_ssrc});
   }
   std::vector<std::pair<sfu::TrackId, sfu::Preference>> prefs(p.preferences.begin(),
                                                               p.preferences.end());
@@ -881,11 +917,29 @@ json Conference::subscribe_answer(Participant& p, const json& body) {
                                                                          : rtc::DtlsRole::kServer;
     params.remote_fingerprint = to_dtls_fingerprint(info.transport.fingerprint);
     const auto pid = p.id;
-    post_to_worker(*p.meeting, [pid, params = std::move(params)](sfu::Room& room) mutable {
-      room.set_transport(pid, sfu::TransportRole::kSubscribe, std::move(params));
-    });
+    const auto generation = ++p.subscribe_generation;
+    post_to_worker(
+        *p.meeting, [pid, generation, params = std::move(params)](sfu::Room& room) mutable {
+          room.set_transport(pid, sfu::TransportRole::kSubscribe, generation, std::move(params));
+        });
     p.subscribe_transport = true;
     p.subscribe_fingerprint = info.transport.fingerprint.digest;
+  } else if (info.transport.ice_ufrag != p.subscribe_ice.remote_ufrag) {
+    // After an ICE restart: checks must now carry the browser's new ufrag.
+    p.subscribe_ice.remote_ufrag = info.transport.ice_ufrag;
+    const auto pid = p.id;
+    post_to_worker(*p.meeting, [pid, ice = p.subscribe_ice](sfu::Room& room) {
+      room.restart_ice(pid, sfu::TransportRole::kSubscribe, ice);
+    });
+  }
+  p.subscribe_ice.remote_ufrag = info.transport.ice_ufrag;
+  // What the browser now has: active sections it accepted, rejected ones it let go.
+  for (auto& s : p.sections) {
+    const auto it = std::find_if(p.last_offer->tracks.begin(), p.last_offer->tracks.end(),
+                                 [&](const auto& t) { return t.mid == s.mid; });
+    if (it == p.last_offer->tracks.end()) continue;
+    if (it->active && s.active) s.acked = true;
+    if (!it->active && !s.active) s.rejected_acked = true;
   }
   post_subscriptions(p);
   send_offer_soon(p);  // changes made while this offer was out
@@ -910,6 +964,7 @@ json Conference::ice_restart(Participant& p, const json& body) {
     p.subscribe_transport = false;
     p.subscribe_fingerprint.clear();
     p.sections.clear();
+    p.next_mid = 0;
     p.offer_outstanding = false;
     sync_subscriptions(p);
   } else {
@@ -929,17 +984,26 @@ json Conference::relay(Participant& p, const json& body) {
     throw RequestError("too_large",
                        fmt::format("relay data is {} bytes; at most {}", size, kMaxRelayBytes));
   }
-  const json event{{"event", "relay"}, {"from", p.wire_id}, {"data", data}};
-  if (to.is_null()) {
-    broadcast(*p.meeting, event, &p);
-    return json::object();
-  }
-  if (!to.is_string())
+  if (!to.is_null() && !to.is_string()) {
     throw RequestError(signal::errors::kBadRequest, "'to' must be a participant id or null");
-  Participant* target = find_participant(*p.meeting, to.get<std::string>());
-  if (!target || target == &p)
-    throw RequestError("unknown_participant", "nobody with that id is in the meeting");
-  send(*target, event);
+  }
+  Participant* target = nullptr;
+  if (to.is_string()) {
+    target = find_participant(*p.meeting, to.get<std::string>());
+    if (!target || target == &p) {
+      throw RequestError("unknown_participant", "nobody with that id is in the meeting");
+    }
+  }
+  if (!take(p.relay_bytes, p.relay_refilled, kRelayBytesPerSecond, kRelayBurstBytes,
+            static_cast<double>(size))) {
+    throw RequestError("rate_limited", "too much relayed data; slow down");
+  }
+  const json event{{"event", "relay"}, {"from", p.wire_id}, {"data", data}};
+  if (target) {
+    send(*target, event);
+  } else {
+    broadcast(*p.meeting, event, &p);
+  }
   return json::object();
 }
 
@@ -952,6 +1016,9 @@ void Conference::on_event(const sfu::Event& event) {
     if (!p) return;
     using S = rtc::WebRtcTransport::State;
     if (e->state != S::kClosed && e->state != S::kFailed) return;
+    const auto current =
+        e->role == sfu::TransportRole::kPublish ? p->publish_generation : p->subscribe_generation;
+    if (e->generation != current) return;  // an earlier transport, already replaced
     // The worker has dropped it (consent lost, DTLS alert, replaced).
     if (e->role == sfu::TransportRole::kPublish) {
       p->publish_transport = false;

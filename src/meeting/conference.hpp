@@ -79,6 +79,8 @@ class Conference {
     sfu::MediaKind kind = sfu::MediaKind::kAudio;
     std::uint32_t ssrc = 0, rtx_ssrc = 0;
     bool active = true;
+    bool acked = false;           // the browser has answered an offer with it active
+    bool rejected_acked = false;  // ... with it rejected: the m-line may be recycled
   };
 
   struct Participant {
@@ -94,6 +96,7 @@ class Conference {
     std::optional<rtc::IceLiteAgent::Credentials> publish_ice;
     std::vector<std::uint8_t> publish_fingerprint;
     bool publish_transport = false;
+    std::uint32_t publish_generation = 0;
     // Subscribe connection.
     rtc::IceLiteAgent::Credentials subscribe_ice;
     std::uint64_t subscribe_session_id = 0;
@@ -104,13 +107,19 @@ class Conference {
     std::optional<rtc::sdp::SubscribeOffer> last_offer;
     std::vector<std::uint8_t> subscribe_fingerprint;
     bool subscribe_transport = false;
+    std::uint32_t subscribe_generation = 0;
     std::vector<Section> sections;
+    std::uint64_t next_mid = 0;
     std::set<sfu::TrackId> unsubscribed;
     std::map<sfu::TrackId, sfu::Preference> preferences;
     std::unique_ptr<boost::asio::steady_timer> grace;
-    // Request rate (token bucket).
+    // Request rate (token buckets): all requests; publishes; relayed bytes.
     double tokens = 100;
     std::chrono::steady_clock::time_point refilled{};
+    double publish_tokens = 10;
+    std::chrono::steady_clock::time_point publish_refilled{};
+    double relay_bytes = 256 * 1024;
+    std::chrono::steady_clock::time_point relay_refilled{};
   };
 
   struct Meeting {

@@ -35,7 +35,8 @@ class Engine {
 
   // Commands, on the worker thread. A command for a room or participant that is gone is
   // ignored: the control thread may have sent it just before a removal.
-  Room& room(RoomId id);  // creates it
+  Room& room(RoomId id);  // creates it; not after stop()
+  bool stopped() const { return stopped_; }
   Room* find_room(RoomId id);
   void remove_participant(RoomId room, ParticipantId participant);
   std::size_t room_count() const { return rooms_.size(); }

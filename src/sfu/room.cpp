@@ -22,6 +22,10 @@ constexpr std::chrono::seconds kLayerIdle{1};
 constexpr std::size_t kCacheSlots = 256;
 constexpr std::size_t kSentLogSlots = 1024;
 constexpr std::size_t kMaxRtcpDatagram = 1200;
+constexpr std::size_t kMaxBindings = 64;  // SSRCs of one publish connection: 8 tracks × 3 × 2
+constexpr std::size_t kMaxNacksPerPacket = 64;
+constexpr std::chrono::milliseconds kMinResendInterval{30};
+constexpr std::chrono::milliseconds kPublisherNackRtt{50};
 
 std::uint32_t random_u32() {
   std::uint32_t v = 0;
@@ -118,7 +122,7 @@ void Room::add_participant(ParticipantId id) {
   auto p = std::make_unique<Participant>();
   p->id = id;
   p->rtcp_ssrc = random_u32() | 1;
-  p->bindings.reserve(64);
+  p->bindings.reserve(kMaxBindings);
   speakers_.add(id);
   participants_.push_back(std::move(p));
 }
@@ -147,11 +151,12 @@ void Room::remove_participant(ParticipantId id) {
   std::erase_if(participants_, [p](const auto& q) { return q.get() == p; });
 }
 
-void Room::set_transport(ParticipantId id, TransportRole role,
+void Room::set_transport(ParticipantId id, TransportRole role, std::uint32_t generation,
                          rtc::WebRtcTransport::Parameters parameters) {
   Participant* p = find(id);
   if (!p) return;
   close_transport(*p, role);
+  (role == TransportRole::kPublish ? p->publish_generation : p->subscribe_generation) = generation;
   auto link = std::make_unique<Link>(*this, *p, role);
   Link* raw = link.get();
   auto& transport = server_.add_transport(std::move(parameters), std::move(link));
@@ -164,7 +169,11 @@ void Room::set_transport(ParticipantId id, TransportRole role,
     p->subscribe = &transport;
     p->subscribe_link = raw;
     p->bwe = BandwidthEstimator();
-    for (auto& d : p->downs) d->current = -1;  // the new receiver starts from a key frame
+    for (auto& d : p->downs) {
+      d->current = -1;  // the new receiver starts from a key frame
+      d->epoch++;
+      if (d->log) d->log->clear();
+    }
   }
 }
 
@@ -189,7 +198,19 @@ void Room::set_published_tracks(ParticipantId id, const PublishExtensions& ext,
   if (ext.transport_cc) p->publish_extensions.add(ext.transport_cc, K::kTransportWideCc);
   if (ext.audio_level) p->publish_extensions.add(ext.audio_level, K::kAudioLevel);
 
-  // Tracks that are gone.
+  // Tracks that are gone. Their SSRCs are remembered by mid and rid: a track re-created on
+  // the same mid (a new source, new rids) is the same RTP stream, and the browser may no
+  // longer send the mid and rid extensions that would let us bind it again.
+  struct Carried {
+    std::string mid, rid;
+    std::uint32_t ssrc, rtx_ssrc;
+  };
+  std::vector<Carried> carried;
+  auto remember = [&carried](const PublishedTrack& t) {
+    for (const auto& layer : t.layers) {
+      if (layer->ssrc) carried.push_back({t.spec.mid, layer->rid, layer->ssrc, layer->rtx_ssrc});
+    }
+  };
   for (auto it = p->tracks.begin(); it != p->tracks.end();) {
     const bool kept = std::any_of(specs.begin(), specs.end(),
                                   [&](const auto& s) { return s.id == (*it)->spec.id; });
@@ -199,6 +220,7 @@ void Room::set_published_tracks(ParticipantId id, const PublishExtensions& ext,
     }
     drop_downs_of(**it);
     PublishedTrack* gone = it->get();
+    remember(*gone);
     std::erase_if(p->bindings, [gone](const Binding& b) { return b.track == gone; });
     tracks_.erase((*it)->spec.id);
     counters_.published_tracks.add(-1);
@@ -220,6 +242,7 @@ void Room::set_published_tracks(ParticipantId id, const PublishExtensions& ext,
     const bool same_layers = track->spec.rids == spec.rids && !track->layers.empty();
     track->spec = spec;
     if (!same_layers) {
+      remember(*track);
       std::erase_if(p->bindings, [track](const Binding& b) { return b.track == track; });
       track->layers.clear();
       const std::size_t count = std::clamp<std::size_t>(spec.rids.size(), 1, kMaxLayers);
@@ -234,6 +257,20 @@ void Room::set_published_tracks(ParticipantId id, const PublishExtensions& ext,
       for (auto* d : track->downs) {
         d->current = -1;
         d->target = -1;
+        d->epoch++;
+        if (d->log) d->log->clear();  // its entries name layers that no longer exist
+      }
+      for (std::size_t i = 0; i < track->layers.size(); ++i) {
+        Layer& layer = *track->layers[i];
+        for (const auto& c : carried) {
+          if (c.mid != spec.mid || c.rid != layer.rid) continue;
+          if (p->bindings.size() + 2 > kMaxBindings) continue;
+          layer.ssrc = c.ssrc;
+          layer.rtx_ssrc = c.rtx_ssrc;
+          const auto slot = static_cast<std::uint8_t>(i);
+          p->bindings.push_back({c.ssrc, track, slot, false});
+          if (c.rtx_ssrc) p->bindings.push_back({c.rtx_ssrc, track, slot, true});
+        }
       }
     }
     // SSRCs the SDP names are bound at once; simulcast layers (rid) bind on first packet.
@@ -242,14 +279,23 @@ void Room::set_published_tracks(ParticipantId id, const PublishExtensions& ext,
         return std::any_of(p->bindings.begin(), p->bindings.end(),
                            [ssrc](const Binding& b) { return b.ssrc == ssrc; });
       };
-      if (!spec.ssrcs.empty() && !bound(spec.ssrcs.front())) {
-        p->bindings.push_back({spec.ssrcs.front(), track, 0, false});
-        track->layers[0]->ssrc = spec.ssrcs.front();
+      Layer& layer = *track->layers[0];
+      if (!spec.ssrcs.empty() && !bound(spec.ssrcs.front()) &&
+          p->bindings.size() + 2 <= kMaxBindings) {
+        // A new SSRC for this stream replaces the old one (and its RTX).
+        const auto old_media = layer.ssrc, old_rtx = layer.rtx_ssrc;
+        std::erase_if(p->bindings, [&](const Binding& b) {
+          return b.track == track && (b.ssrc == old_media || b.ssrc == old_rtx);
+        });
+        layer.ssrc = spec.ssrcs.front();
+        layer.rtx_ssrc = 0;
+        p->bindings.push_back({layer.ssrc, track, 0, false});
       }
       for (auto [media, rtx] : spec.rtx_ssrcs) {
-        if (track->layers[0]->ssrc == media && !bound(rtx)) {
+        if (layer.ssrc == media && layer.rtx_ssrc == 0 && !bound(rtx) &&
+            p->bindings.size() < kMaxBindings) {
           p->bindings.push_back({rtx, track, 0, true});
-          track->layers[0]->rtx_ssrc = rtx;
+          layer.rtx_ssrc = rtx;
         }
       }
     }
@@ -347,7 +393,9 @@ void Room::on_state(Participant& p, TransportRole role, State state) noexcept {
     link = nullptr;
   }
   try {
-    sink_(TransportStateEvent{id_, p.id, role, state});
+    const auto generation =
+        role == TransportRole::kPublish ? p.publish_generation : p.subscribe_generation;
+    sink_(TransportStateEvent{id_, p.id, role, generation, state});
   } catch (...) {
     // The sink only posts; failing to allocate the event is survivable.
   }
@@ -390,6 +438,9 @@ const Room::Binding* Room::bind(Participant& p, const rtc::RtpPacket& packet) no
   }
   Layer& layer = *track->layers[slot];
   const std::uint32_t ssrc = packet.ssrc();
+  if (p.bindings.size() >= kMaxBindings) return nullptr;  // never grow on this path
+  // RTX before its media stream: nothing to restore it as yet.
+  if (rtx && layer.ssrc == 0) return nullptr;
   // A publisher restart (new SSRC for the same mid and rid) replaces the old binding.
   const std::uint32_t old = rtx ? layer.rtx_ssrc : layer.ssrc;
   if (old != 0 && old != ssrc) {
@@ -398,10 +449,12 @@ const Room::Binding* Room::bind(Participant& p, const rtc::RtpPacket& packet) no
       layer.stats = ReceiveStats(track->spec.clock_rate);
       layer.nack.reset();
       if (layer.cache) layer.cache->clear();
+      for (DownTrack* d : track->downs) {
+        if (d->log) d->log->clear();  // cached entries of the old stream are gone
+      }
     }
   }
   (rtx ? layer.rtx_ssrc : layer.ssrc) = ssrc;
-  if (p.bindings.size() == p.bindings.capacity()) return nullptr;  // never grow on this path
   p.bindings.push_back({ssrc, track, slot, rtx});
   return &p.bindings.back();
 }
@@ -608,12 +661,19 @@ void Room::resend(DownTrack& down, std::uint16_t sequence, Clock::time_point now
   SentPacket* sent = down.log->find(sequence);
   if (!sent) return;
   Participant& sub = *down.subscriber;
-  const auto interval = std::max(sub.rtt, std::chrono::milliseconds(10));
-  if (!down.log->allow_resend(*sent, now, interval)) return;
+  const auto interval = std::max(sub.rtt, kMinResendInterval);
+  if (!down.log->allow_resend(*sent, now, interval, 4)) return;
   PublishedTrack& track = *down.track;
   if (sent->layer >= track.layers.size() || !track.layers[sent->layer]->cache) return;
   const auto cached = track.layers[sent->layer]->cache->get(sent->in_seq, now);
   if (!cached) return;
+  // The byte budget: a quarter of the estimate per second, at most 64 KiB at once.
+  const double rate = static_cast<double>(sub.bwe.estimate_bps(now)) / 8 / 4;
+  const double elapsed = std::chrono::duration<double>(now - sub.rtx_refilled).count();
+  sub.rtx_budget = std::min(64.0 * 1024, sub.rtx_budget + rate * elapsed);
+  sub.rtx_refilled = now;
+  if (sub.rtx_budget < static_cast<double>(cached->size())) return;
+  sub.rtx_budget -= static_cast<double>(cached->size());
   // Work on a copy in the second half of the scratch buffer.
   auto copy = scratch_.subspan(scratch_.size() / 2);
   if (cached->size() > copy.size()) return;
@@ -734,7 +794,12 @@ void Room::on_subscriber_rtcp(Participant& sub, std::span<std::uint8_t> data) no
         if (packet.format() == rtc::kFmtNack) {
           const auto nack = rtc::Nack::parse(packet);
           DownTrack* d = nack ? down_of(nack->media_ssrc()) : nullptr;
-          if (d) nack->for_each_lost([&](std::uint16_t seq) { resend(*d, seq, now); });
+          std::size_t asked = 0;
+          if (d) {
+            nack->for_each_lost([&](std::uint16_t seq) {
+              if (++asked <= kMaxNacksPerPacket) resend(*d, seq, now);
+            });
+          }
         } else if (packet.format() == rtc::kFmtTransportCc) {
           if (const auto fb = rtc::TransportFeedback::parse(packet)) {
             sub.bwe.on_transport_feedback(*fb, now);
@@ -786,18 +851,19 @@ void Room::on_tick(Clock::time_point now) noexcept {
     for (auto& p : participants_) allocate(*p, now);
   }
   if (ticks_ % kTicksPerSpeakerUpdate == 0 && speakers_.update(now)) {
-    const auto dominant = speakers_.dominant();
-    std::vector<ParticipantId> speaking;
-    for (auto& p : participants_) {
-      if (speakers_.speaking(p->id)) speaking.push_back(p->id);
-    }
-    if (dominant != last_dominant_ || speaking != speaking_sent_) {
-      last_dominant_ = dominant;
-      speaking_sent_ = speaking;
-      try {
-        sink_(SpeakingEvent{id_, dominant.value_or(0), std::move(speaking)});
-      } catch (...) {
+    try {
+      const auto dominant = speakers_.dominant();
+      std::vector<ParticipantId> speaking;
+      for (auto& p : participants_) {
+        if (speakers_.speaking(p->id)) speaking.push_back(p->id);
       }
+      if (dominant != last_dominant_ || speaking != speaking_sent_) {
+        last_dominant_ = dominant;
+        speaking_sent_ = speaking;
+        sink_(SpeakingEvent{id_, dominant.value_or(0), std::move(speaking)});
+      }
+    } catch (...) {
+      // Out of memory for an event: the next update tries again.
     }
   }
 }
@@ -821,7 +887,7 @@ void Room::send_publisher_feedback(Participant& p, Clock::time_point now) noexce
     for (std::uint8_t slot = 0; slot < t->layers.size(); ++slot) {
       Layer& layer = *t->layers[slot];
       if (layer.ssrc == 0) continue;
-      const std::size_t k = layer.nack.collect(now, std::chrono::milliseconds(20), lost);
+      const std::size_t k = layer.nack.collect(now, kPublisherNackRtt, lost);
       if (k > 0) {
         const auto written =
             rtc::write_nack(buffer, p.rtcp_ssrc, layer.ssrc, std::span(lost).first(k));
@@ -890,18 +956,23 @@ void Room::send_reports(Clock::time_point now) noexcept {
 }
 
 void Room::sort_layers(PublishedTrack& track) noexcept {
+  // Layers whose size is known are ordered by width among the positions they hold; one
+  // never seen (a layer the publisher does not send) keeps its SDP position.
   const std::size_t n = track.layers.size();
-  for (std::size_t i = 0; i < n; ++i) {
-    if (track.layers[i]->width == 0) return;  // keep the SDP order until every size is known
+  std::array<std::uint8_t, kMaxLayers> known{};
+  std::size_t count = 0;
+  for (std::uint8_t i = 0; i < n; ++i) {
+    if (track.layers[i]->width != 0) known[count++] = i;
   }
-  std::array<std::uint8_t, kMaxLayers> order{0, 1, 2};
-  // Insertion sort of at most three slots by width.
-  for (std::size_t i = 1; i < n; ++i) {
-    for (std::size_t j = i;
-         j > 0 && track.layers[order[j]]->width < track.layers[order[j - 1]]->width; --j) {
-      std::swap(order[j], order[j - 1]);
+  std::array<std::uint8_t, kMaxLayers> sorted = known;
+  auto width_of = [&track](std::uint8_t slot) { return track.layers[slot]->width; };
+  for (std::size_t i = 1; i < count; ++i) {  // insertion sort of at most three
+    for (std::size_t j = i; j > 0 && width_of(sorted[j]) < width_of(sorted[j - 1]); --j) {
+      std::swap(sorted[j], sorted[j - 1]);
     }
   }
+  std::array<std::uint8_t, kMaxLayers> order{0, 1, 2};
+  for (std::size_t k = 0; k < count; ++k) order[known[k]] = sorted[k];
   track.order = order;
 }
 

@@ -67,7 +67,8 @@ class Room {
   // Control commands (see Engine).
   void add_participant(ParticipantId participant);
   void remove_participant(ParticipantId participant);
-  void set_transport(ParticipantId participant, TransportRole role,
+  // `generation` names this transport in the TransportStateEvents it causes.
+  void set_transport(ParticipantId participant, TransportRole role, std::uint32_t generation,
                      rtc::WebRtcTransport::Parameters parameters);
   void restart_ice(ParticipantId participant, TransportRole role,
                    rtc::IceLiteAgent::Credentials credentials);
@@ -146,6 +147,8 @@ class Room {
     rtc::WebRtcTransport* subscribe = nullptr;
     Link* publish_link = nullptr;
     Link* subscribe_link = nullptr;
+    std::uint32_t publish_generation = 0;
+    std::uint32_t subscribe_generation = 0;
     rtc::ExtensionMap publish_extensions;
     std::vector<std::unique_ptr<PublishedTrack>> tracks;
     std::vector<Binding> bindings;
@@ -155,6 +158,10 @@ class Room {
     BandwidthEstimator bwe;
     std::uint16_t transport_sequence = 0;
     std::chrono::milliseconds rtt{50};
+    // Retransmissions are paid from a byte budget (a quarter of the estimate), so NACKs
+    // cannot make the SFU send much more than the subscriber's normal stream.
+    double rtx_budget = 0;
+    Clock::time_point rtx_refilled{};
     std::vector<AllocationRequest> requests;  // reused by allocate()
     std::vector<Allocation> allocations;
     std::vector<std::array<LayerInfo, kMaxLayers>> layer_infos;

@@ -69,6 +69,7 @@ struct TransportStateEvent {
   RoomId room;
   ParticipantId participant;
   TransportRole role;
+  std::uint32_t generation;  // as given to Room::set_transport: stale events are ignored
   rtc::WebRtcTransport::State state;
 };
 struct SpeakingEvent {

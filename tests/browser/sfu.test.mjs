@@ -137,6 +137,24 @@ test('a screen share reaches the others and is decoded', STEP, async () => {
     });
   }
   await sharer.getByRole('button', { name: 'Stop sharing' }).click();
+  for (const [i, page] of others.entries()) {
+    await until(`tab ${i + 1} is back to two videos`, async () => {
+      const d = await decodingVideos(page);
+      return { ok: d.videos === 2, ...d };
+    });
+  }
+  // Sharing again: the receivers' subscribe connections recycle the m-line the first
+  // share left behind (rejected, then answered) instead of growing.
+  await sharer.getByRole('button', { name: 'Share screen' }).click();
+  for (const [i, page] of others.entries()) {
+    await until(`tab ${i + 1} decodes the second share`, async () => {
+      const d = await decodingVideos(page);
+      const sections = await page.evaluate(() =>
+        Math.max(...window.__pcs.map((pc) => pc.getTransceivers().length)));
+      return { ok: d.videos >= 3, sections, ...d };
+    });
+  }
+  await sharer.getByRole('button', { name: 'Stop sharing' }).click();
 });
 
 test('a subscriber whose downlink is squeezed (HTB on the loopback) gets a lower layer, and a higher one after', STEP, async () => {
@@ -173,6 +191,16 @@ test('a subscriber whose downlink is squeezed (HTB on the loopback) gets a lower
   }, 45000, 500);
   console.log(`frame widths: before ${before.widths}, squeezed ${squeezed.widths}, ` +
               `after ${recovered.widths} (${Date.now() - t0} ms after the squeeze ended)`);
+  // The server counted what it did.
+  const text = await (await fetch(server.url('/metrics'))).text();
+  const metric = (name) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
+  const seen = Object.fromEntries(
+    ['forwarded_packets_total', 'layer_switches_total', 'keyframe_requests_total', 'nack_received_total', 'rtx_sent_total']
+      .map((n) => [n, metric(`conclave_sfu_${n}`)]));
+  console.log(`server counters: ${JSON.stringify(seen)}`);
+  assert.ok(seen.forwarded_packets_total > 1000, 'packets were forwarded');
+  assert.ok(seen.layer_switches_total >= 2, 'layers switched down and up');
+  assert.ok(seen.keyframe_requests_total >= 1, 'key frames were asked for');
 });
 
 test('one leaves: the others see it within 2 s and stop receiving its media', STEP, async () => {
