@@ -166,17 +166,6 @@ void Server::stop_media_workers() {
 
 namespace {
 
-// ICE ufrag/pwd from the CSPRNG in ice-chars (RFC 8839 §5.4): 6 bits per character.
-std::string random_ice_string(std::size_t length) {
-  static constexpr char kChars[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::vector<unsigned char> bytes(length);
-  RAND_bytes(bytes.data(), static_cast<int>(bytes.size()));
-  std::string out;
-  for (auto b : bytes) out += kChars[b & 63];
-  return out;
-}
-
 // Runs on the worker's thread. A plain coroutine function, not a lambda: its by-value
 // parameters live in its own frame, whereas a coroutine lambda's captures live in a
 // closure object that co_spawn may have moved away by the time the body runs.
@@ -214,7 +203,7 @@ asio::awaitable<http::Response> Server::handle_echo(const http::Request& request
 
   auto& worker = *workers_[next_worker_++ % workers_.size()];
   rtc::WebRtcTransport::Parameters params;
-  params.ice = {random_ice_string(8), random_ice_string(24), remote.ice_ufrag};
+  params.ice = rtc::IceLiteAgent::generate(remote.ice_ufrag);
   // Browsers offer actpass; we then take the DTLS server role and answer passive.
   const bool we_are_client = remote.setup == rtc::sdp::Setup::kPassive;
   params.dtls_role = we_are_client ? rtc::DtlsRole::kClient : rtc::DtlsRole::kServer;

@@ -43,17 +43,6 @@ bool take(double& tokens, std::chrono::steady_clock::time_point& refilled, doubl
   return true;
 }
 
-// RFC 8839 §5.4 ice-chars, 6 bits each from the CSPRNG.
-std::string random_ice_string(std::size_t length) {
-  static constexpr char kChars[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::vector<unsigned char> bytes(length);
-  RAND_bytes(bytes.data(), static_cast<int>(bytes.size()));
-  std::string out;
-  for (auto b : bytes) out += kChars[b & 63];
-  return out;
-}
-
 std::string random_token() {
   unsigned char bytes[16];
   RAND_bytes(bytes, sizeof bytes);
@@ -376,7 +365,7 @@ json Conference::join(signal::Session& session, const json& body) {
   p.session = session.id();
   p.reconnect_token = random_token();
   p.refilled = p.publish_refilled = p.relay_refilled = std::chrono::steady_clock::now();
-  p.subscribe_ice = {random_ice_string(8), random_ice_string(24), ""};
+  p.subscribe_ice = rtc::IceLiteAgent::generate("");
   p.subscribe_session_id = random_u64() >> 2;
   json roster = json::array();
   for (auto& other : m.participants) roster.push_back(describe(*other));
@@ -532,8 +521,7 @@ json Conference::publish(Participant& p, const json& body) {
   const bool restart =
       !new_connection && p.publish_ice && p.publish_ice->remote_ufrag != remote.ice_ufrag;
   auto ice = p.publish_ice.value_or(rtc::IceLiteAgent::Credentials{});
-  if (new_connection || restart)
-    ice = {random_ice_string(8), random_ice_string(24), remote.ice_ufrag};
+  if (new_connection || restart) ice = rtc::IceLiteAgent::generate(remote.ice_ufrag);
   const bool we_are_client = remote.setup == rtc::sdp::Setup::kPassive;
   auto answered = rtc::sdp::answer_publish_offer(offer, local_transport(m, ice, we_are_client));
   if (auto* e = std::get_if<rtc::sdp::ParseError>(&answered))
@@ -955,7 +943,7 @@ json Conference::ice_restart(Participant& p, const json& body) {
         "the publish connection restarts ICE with a 'publish' carrying an ICE-restart offer");
   }
   if (pc != "subscribe") throw RequestError(signal::errors::kBadRequest, "'pc' must be subscribe");
-  p.subscribe_ice = {random_ice_string(8), random_ice_string(24), ""};
+  p.subscribe_ice = rtc::IceLiteAgent::generate("");
   if (reset) {
     // A new RTCPeerConnection: new transport (at its answer), mids from 0.
     p.subscribe_session_id = random_u64() >> 2;

@@ -1,5 +1,9 @@
 #include "rtc/ice_lite.hpp"
 
+#include <openssl/rand.h>
+
+#include <vector>
+
 #include <cstring>
 
 namespace conclave::rtc {
@@ -19,6 +23,24 @@ stun::TransportAddress to_transport_address(const Endpoint& e) noexcept {
   std::array<std::uint8_t, 4> ip{};
   std::memcpy(ip.data(), e.address_bytes(), 4);
   return stun::TransportAddress::ipv4(ip, e.port());
+}
+
+namespace {
+
+std::string random_ice_string(std::size_t length) {
+  static constexpr char kChars[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::vector<unsigned char> bytes(length);
+  RAND_bytes(bytes.data(), static_cast<int>(bytes.size()));
+  std::string out;
+  for (auto b : bytes) out += kChars[b & 63];
+  return out;
+}
+
+}  // namespace
+
+IceLiteAgent::Credentials IceLiteAgent::generate(std::string remote_ufrag) {
+  return {random_ice_string(8), random_ice_string(24), std::move(remote_ufrag)};
 }
 
 IceLiteAgent::IceLiteAgent(Credentials credentials) : credentials_(std::move(credentials)) {}

@@ -49,6 +49,10 @@ class IceLiteAgent {
 
   explicit IceLiteAgent(Credentials credentials);
 
+  // Fresh local credentials from the CSPRNG (RFC 8839 §5.4: ice-chars, a 4+ character
+  // ufrag and a 22+ character password; we use 8 and 24, 6 bits each).
+  static Credentials generate(std::string remote_ufrag);
+
   const Credentials& credentials() const noexcept { return credentials_; }
   // ICE restart (RFC 8445 §9): new credentials; the selected path stays in use until
   // checks with the new ones select another, so media does not stop meanwhile.

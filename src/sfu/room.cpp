@@ -41,6 +41,23 @@ std::uint32_t source_key(std::uint32_t ssrc, std::uint32_t epoch) {
   return ssrc ^ (epoch * 0x9E3779B1u);
 }
 
+// The two header extensions every packet to a subscriber carries: abs-send-time (for a
+// receiver's REMB estimate) and our transport-wide sequence number (for its feedback).
+struct OutExtensions {
+  std::array<std::uint8_t, 3> abs_send_time{};
+  std::array<std::uint8_t, 2> transport_seq{};
+  std::array<rtc::ExtensionElement, 2> elements;
+  OutExtensions(std::uint16_t seq, Clock::time_point now) noexcept
+      : elements{{{kOutExtAbsSendTime, abs_send_time}, {kOutExtTransportCc, transport_seq}}} {
+    const auto us =
+        std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
+    rtc::write_abs_send_time(abs_send_time, rtc::abs_send_time_from_us(us));
+    rtc::write_transport_sequence_number(transport_seq, seq);
+  }
+  OutExtensions(const OutExtensions&) = delete;  // elements point into this object
+  OutExtensions& operator=(const OutExtensions&) = delete;
+};
+
 TrackSource allocator_source(Source s) {
   switch (s) {
     case Source::kScreen:
@@ -592,15 +609,8 @@ void Room::forward(DownTrack& down, std::uint8_t slot, const rtc::RtpPacket& pac
   if (!out) return;
 
   const std::uint16_t transport_seq = ++sub.transport_sequence;
-  std::array<std::uint8_t, 3> abs_send_time{};
-  rtc::write_abs_send_time(
-      abs_send_time,
-      rtc::abs_send_time_from_us(
-          std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count()));
-  std::array<std::uint8_t, 2> tcc{};
-  rtc::write_transport_sequence_number(tcc, transport_seq);
-  std::array<rtc::ExtensionElement, 3> ext{
-      {{kOutExtAbsSendTime, abs_send_time}, {kOutExtTransportCc, tcc}, {0, {}}}};
+  const OutExtensions ours(transport_seq, now);
+  std::array<rtc::ExtensionElement, 3> ext{{ours.elements[0], ours.elements[1], {0, {}}}};
   std::size_t ext_count = 2;
   if (!video) {
     const auto id = track.owner->publish_extensions.id(rtc::ExtensionKind::kAudioLevel);
@@ -691,15 +701,8 @@ void Room::resend(DownTrack& down, std::uint16_t sequence, Clock::time_point now
   const auto rtx_payload = copy.subspan(start, payload.size() + 2);
 
   const std::uint16_t transport_seq = ++sub.transport_sequence;
-  std::array<std::uint8_t, 3> abs_send_time{};
-  rtc::write_abs_send_time(
-      abs_send_time,
-      rtc::abs_send_time_from_us(
-          std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count()));
-  std::array<std::uint8_t, 2> tcc{};
-  rtc::write_transport_sequence_number(tcc, transport_seq);
-  const std::array<rtc::ExtensionElement, 2> ext{
-      {{kOutExtAbsSendTime, abs_send_time}, {kOutExtTransportCc, tcc}}};
+  const OutExtensions ours(transport_seq, now);
+  const auto& ext = ours.elements;
   rtc::RtpHeaderFields header;
   header.marker = sent->marker;
   header.payload_type = kOutVp8RtxPt;
