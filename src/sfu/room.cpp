@@ -519,12 +519,6 @@ void Room::on_media(PublishedTrack& track, std::uint8_t slot, rtc::RtpPacket& pa
                     Clock::time_point now, bool recovered) noexcept {
   Layer& layer = *track.layers[slot];
   const auto payload = packet.payload();
-  layer.stats.on_packet(packet.sequence_number(), packet.timestamp(), now, packet.size(),
-                        recovered);
-  layer.rate.add(packet.size(), now);
-  layer.last_packet = now;
-  layer.active = true;
-
   bool keyframe = false;
   if (track.spec.kind == MediaKind::kVideo && !payload.empty()) {
     if (const auto d = parse_vp8_descriptor(payload)) {
@@ -544,8 +538,18 @@ void Room::on_media(PublishedTrack& track, std::uint8_t slot, rtc::RtpPacket& pa
   }
   if (track.spec.nack) {
     const bool filled = layer.nack.on_packet(packet.sequence_number(), now, keyframe);
-    if (filled && recovered) counters_.rtx_received.inc();
+    if (recovered) {
+      // A retransmission that fills no hole of ours (a bandwidth probe carrying old
+      // payload, or a late copy): nothing to count, cache or forward.
+      if (!filled) return;
+      counters_.rtx_received.inc();
+    }
   }
+  layer.stats.on_packet(packet.sequence_number(), packet.timestamp(), now, packet.size(),
+                        recovered);
+  layer.rate.add(packet.size(), now);
+  layer.last_packet = now;
+  layer.active = true;
   if (track.spec.kind == MediaKind::kAudio) {
     if (const auto id = track.owner->publish_extensions.id(rtc::ExtensionKind::kAudioLevel)) {
       if (const auto value = packet.find_extension(id)) {
