@@ -170,8 +170,10 @@ std::optional<std::string> normalise_display_name(std::string_view name) {
   while (!name.empty() && space(name.front())) name.remove_prefix(1);
   while (!name.empty() && space(name.back())) name.remove_suffix(1);
   if (name.empty() || name.size() > 256) return std::nullopt;
-  // Valid UTF-8, no C0/C1 controls or DEL, at most 64 code points.
+  // Valid UTF-8, no C0/C1 controls or DEL, at most 64 code points, and something visible
+  // (a name of no-break spaces or zero-width characters would show as nobody).
   std::size_t points = 0;
+  bool visible = false;
   for (std::size_t i = 0; i < name.size();) {
     const auto c = static_cast<unsigned char>(name[i]);
     std::uint32_t cp = 0;
@@ -204,9 +206,15 @@ std::optional<std::string> normalise_display_name(std::string_view name) {
         (cp >= 0x2066 && cp <= 0x2069)) {
       return std::nullopt;  // line separators and bidi overrides: names must not restyle text
     }
+    const bool blank = cp == ' ' || cp == '\t' || cp == 0xA0 || cp == 0x1680 ||
+                       (cp >= 0x2000 && cp <= 0x200F) || cp == 0x202F || cp == 0x205F ||
+                       cp == 0x2060 || cp == 0x3000 || cp == 0xFEFF || cp == 0x115F ||
+                       cp == 0x1160 || cp == 0x3164 || cp == 0xFFA0;
+    visible = visible || !blank;
     i += len;
     if (++points > 64) return std::nullopt;
   }
+  if (!visible) return std::nullopt;
   return std::string(name);
 }
 
@@ -298,7 +306,7 @@ json Conference::join(signal::Session& session, const json& body) {
   }
   const auto meeting_id = string_field(body, "meeting", 64);
   if (!is_meeting_id(meeting_id)) throw RequestError("no_such_meeting", "no such meeting");
-  const auto raw_name = string_field(body, "name", 256);
+  const auto raw_name = string_field(body, "name", 512);
   const auto name = normalise_display_name(raw_name);
   if (!name) {
     throw RequestError(signal::errors::kBadRequest,
@@ -308,8 +316,6 @@ json Conference::join(signal::Session& session, const json& body) {
   if (const auto it = body.find("reconnect"); it != body.end() && !it->is_null()) {
     token = string_field(body, "reconnect", 64);
   }
-  if (draining_) throw RequestError("draining", "the server is shutting down; try again shortly");
-
   if (token) {
     const auto it = by_token_.find(*token);
     if (it == by_token_.end() || it->second->meeting->id != meeting_id) {
@@ -343,7 +349,12 @@ json Conference::join(signal::Session& session, const json& body) {
             {"meeting", meeting_id},      {"roster", std::move(roster)},          {"last_n", 0}};
   }
 
+  // Only new participants are refused while draining: a dropped one may still resume.
+  if (draining_) throw RequestError("draining", "the server is shutting down; try again shortly");
   auto mit = meetings_.find(meeting_id);
+  if (mit != meetings_.end() && mit->second->participants.size() >= config_.max_participants) {
+    throw RequestError("meeting_full", "this meeting is full");
+  }
   if (mit == meetings_.end()) {
     auto m = std::make_unique<Meeting>();
     m->id = meeting_id;
@@ -353,9 +364,6 @@ json Conference::join(signal::Session& session, const json& body) {
     meetings_gauge_.add(1);
   }
   Meeting& m = *mit->second;
-  if (m.participants.size() >= config_.max_participants) {
-    throw RequestError("meeting_full", "this meeting is full");
-  }
   auto owned = std::make_unique<Participant>();
   Participant& p = *owned;
   p.id = random_u64();
