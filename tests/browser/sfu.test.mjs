@@ -6,12 +6,13 @@
 // namespace) is moved to a lower simulcast layer and back up when the squeeze ends.
 //
 // Media stats come from the pages' own RTCPeerConnections: an init script (test code,
-// not the client's) keeps a list of every connection a page makes.
+// not the client's, tests/lib/media.mjs) keeps a list of every connection a page makes.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { startServer, ensureStopped, sleep } from '../lib/server.mjs';
 import { launchChromium } from '../lib/browser.mjs';
+import { keepPeerConnections, inbound, receiving, until } from '../lib/media.mjs';
 
 const MEETING = 'sfu-test-room';
 const STEP = { timeout: 90000 };
@@ -20,68 +21,8 @@ let server;
 let browser;
 const pages = [];
 
-function keepPeerConnections() {
-  const Native = window.RTCPeerConnection;
-  window.__pcs = [];
-  window.RTCPeerConnection = class extends Native {
-    constructor(...args) {
-      super(...args);
-      window.__pcs.push(this);
-    }
-  };
-}
-
-// What a page receives, summed over its connections: per remote video track its decoded
-// frames and width; audio samples received.
-function inbound(page) {
-  return page.evaluate(async () => {
-    const out = { video: [], audio: [], pairs: [] };
-    for (const pc of window.__pcs) {
-      if (pc.connectionState === 'closed') continue;
-      const stats = await pc.getStats();
-      stats.forEach((s) => {
-        if (s.type === 'inbound-rtp' && s.kind === 'video') {
-          out.video.push({ mid: s.mid, frames: s.framesDecoded ?? 0, width: s.frameWidth ?? 0, bytes: s.bytesReceived });
-        }
-        if (s.type === 'inbound-rtp' && s.kind === 'audio') {
-          out.audio.push({ mid: s.mid, samples: s.totalSamplesReceived ?? 0 });
-        }
-        if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded') {
-          const local = stats.get(s.localCandidateId);
-          out.pairs.push({ receiving: [...stats.values()].some((x) => x.type === 'inbound-rtp'), port: local?.port });
-        }
-      });
-    }
-    return out;
-  });
-}
-
-async function until(what, fn, timeoutMs = 30000, intervalMs = 250) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    last = await fn();
-    if (last.ok) return last;
-    await sleep(intervalMs);
-  }
-  throw new Error(`${what}: not reached in ${timeoutMs} ms; last seen ${JSON.stringify(last)}`);
-}
-
-// Remote videos that are decoding now (frames rising over `windowMs`).
-async function decodingVideos(page, windowMs = 1000) {
-  const a = await inbound(page);
-  await sleep(windowMs);
-  const b = await inbound(page);
-  const rising = b.video.filter((v) => {
-    const before = a.video.find((x) => x.mid === v.mid);
-    return before && v.frames > before.frames;
-  });
-  const sounding = b.audio.filter((v) => {
-    const before = a.audio.find((x) => x.mid === v.mid);
-    return before && v.samples > before.samples;
-  });
-  return { videos: rising.length, audios: sounding.length, widths: rising.map((v) => v.width) };
-}
+// Remote videos decoding and remote audio arriving now, with the widths decoded.
+const decodingVideos = (page, windowMs) => receiving(page, windowMs);
 
 async function join(name) {
   const page = await browser.newPage();
