@@ -1015,13 +1015,33 @@ void Conference::on_event(const sfu::Event& event) {
     const auto current =
         e->role == sfu::TransportRole::kPublish ? p->publish_generation : p->subscribe_generation;
     if (e->generation != current) return;  // an earlier transport, already replaced
-    // The worker has dropped it (consent lost, DTLS alert, replaced).
+    // The worker has dropped it (consent lost, DTLS alert). Without a WebSocket the
+    // participant is gone; with one, its tracks end for everyone and the client is told
+    // to start that media connection again (an ICE restart cannot revive DTLS).
+    if (p->session == 0) {
+      remove(*p, "timeout");
+      return;
+    }
     if (e->role == sfu::TransportRole::kPublish) {
       p->publish_transport = false;
+      p->publish_ice.reset();
+      p->publish_fingerprint.clear();
+      const auto gone = std::move(p->tracks);
+      p->tracks.clear();
+      const auto pid = p->id;
+      post_to_worker(*p->meeting, [pid](sfu::Room& room) {
+        room.set_published_tracks(pid, sfu::PublishExtensions{}, {});
+      });
+      unpublish_tracks(*p, gone);
+      for (auto& other : p->meeting->participants) {
+        if (other.get() != p) sync_subscriptions(*other);
+      }
     } else {
       p->subscribe_transport = false;
+      p->subscribe_fingerprint.clear();
     }
-    if (p->session == 0) remove(*p, "timeout");
+    send(*p, json{{"event", "connection_lost"},
+                  {"pc", e->role == sfu::TransportRole::kPublish ? "publish" : "subscribe"}});
     return;
   }
   if (const auto* e = std::get_if<sfu::SpeakingEvent>(&event)) {

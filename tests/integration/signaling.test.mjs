@@ -201,3 +201,24 @@ test('ICE restart: a new ufrag in a publish offer, and ice_restart for the subsc
   await a.close();
   await b.close();
 });
+
+test('a publish connection that never answers consent checks ends: its tracks go, the client is told', { timeout: 60000 }, async () => {
+  const a = await joined('Ada', 'consent-test');
+  const b = await joined('Grace', 'consent-test');
+  const mids = offerMids(OFFER);
+  await a.request('publish', { sdp: OFFER, tracks: [{ mid: mids[1].mid, kind: 'video', source: 'camera' }] });
+  const published = await b.next('track_published');
+  // Nothing ever sends a STUN check to the transport: after the 30 s consent timeout the
+  // worker closes it.
+  const lost = await a.next('connection_lost', () => true, 40000);
+  assert.equal(lost.pc, 'publish');
+  const gone = await b.next('track_unpublished', () => true, 1000);
+  assert.equal(gone.track, published.track.id);
+  assert.equal(b.events.filter((e) => e.event === 'participant_left').length, 0, 'Ada is still in the meeting');
+  // Publishing again makes a new connection.
+  const again = await a.request('publish', { sdp: OFFER, tracks: [{ mid: mids[1].mid, kind: 'video', source: 'camera' }] });
+  assert.equal(again.tracks.length, 1);
+  await b.next('track_published');
+  await a.close();
+  await b.close();
+});

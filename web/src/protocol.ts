@@ -94,6 +94,7 @@ export interface ServerEvents {
   layer: { track: string; layer: number; reason: 'bandwidth' | 'requested' | 'last_n' | 'publisher' };
   relay: { from: string; data: unknown };
   closing: { reason: ClosingReason };
+  connection_lost: { pc: 'publish' | 'subscribe' };
 }
 
 export type ServerEventName = keyof ServerEvents;

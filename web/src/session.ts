@@ -354,6 +354,15 @@ export class MeetingSession {
       if (!mine()) return;
       for (const h of [...this.relayHandlers]) h(msg.from, msg.data);
     });
+    sig.on('connection_lost', () => {
+      if (!mine() || this.state.phase !== 'joined') return;
+      // The server's end of a media connection stopped answering (consent lost) and is
+      // gone; ICE restarts cannot bring a DTLS association back. Start both connections
+      // again: local tracks are kept and published anew, the subscribe side from scratch.
+      this.resetMedia();
+      this.afterFreshJoin();
+      this.sig?.request('ice_restart', { pc: 'subscribe', reset: true }).catch(() => {});
+    });
     sig.on('closing', (msg) => {
       if (mine()) this.closingReason = msg.reason;
     });
