@@ -423,6 +423,7 @@ void Conference::on_session_closed(std::uint64_t session) {
 }
 
 void Conference::remove(Participant& p, const char* reason) {
+  spdlog::debug("participant {} leaves meeting ({})", p.wire_id, reason);
   Meeting& m = *p.meeting;
   if (p.session) {
     by_session_.erase(p.session);
@@ -748,22 +749,28 @@ void Conference::sync_subscriptions(Participant& p) {
     }
   }
   bool changed = false;
+  // A section whose track is gone stays in place, empty (a=inactive, still bundled): it is
+  // never rejected, since rejecting the BUNDLE-tagged first section would make the browser
+  // start a new DTLS transport.
   for (auto& s : p.sections) {
-    if (!s.active) continue;
+    if (s.empty()) continue;
     const bool still =
         std::any_of(wanted.begin(), wanted.end(), [&](const Track* t) { return t->id == s.track; });
     if (!still) {
-      s.active = false;
+      s.track = 0;
+      s.ssrc = s.rtx_ssrc = 0;
+      s.acked = s.empty_acked = false;
       changed = true;
     }
   }
   for (const Track* t : wanted) {
     const bool has = std::any_of(p.sections.begin(), p.sections.end(),
-                                 [&](const auto& s) { return s.active && s.track == t->id; });
+                                 [&](const auto& s) { return s.track == t->id; });
     if (has) continue;
-    // Recycle an m-line the browser has already let go of (RFC 8829 §5.2.2), else add one.
+    // An empty section of the same kind that the browser has seen empty carries the new
+    // track under its mid (new SSRCs and msid); else a new section.
     auto reuse = std::find_if(p.sections.begin(), p.sections.end(), [&](const Section& s) {
-      return !s.active && s.rejected_acked && s.kind == t->kind;
+      return s.empty() && s.empty_acked && s.kind == t->kind;
     });
     if (reuse == p.sections.end()) {
       if (p.sections.size() >= kMaxSections) {
@@ -772,10 +779,10 @@ void Conference::sync_subscriptions(Participant& p) {
         break;
       }
       reuse = p.sections.insert(p.sections.end(), Section{});
+      reuse->mid = std::to_string(p.next_mid++);
     }
     Section& s = *reuse;
-    s = Section{};
-    s.mid = std::to_string(p.next_mid++);
+    s.acked = s.empty_acked = false;
     s.track = t->id;
     s.kind = t->kind;
     s.ssrc = random_ssrc();
@@ -813,12 +820,7 @@ void Conference::send_offer_soon(Participant& p) {
 
 void Conference::send_offer(Participant& p) {
   if (p.offer_outstanding || !p.offer_dirty || p.session == 0) return;
-  const bool any_active =
-      std::any_of(p.sections.begin(), p.sections.end(), [](const auto& s) { return s.active; });
-  // An offer with every section rejected has no transport to describe; the browser hears
-  // of the removals with the next offer that adds something (the worker has already
-  // stopped forwarding them, and the roster events told the client).
-  if (!any_active) return;
+  if (p.sections.empty()) return;  // nothing to receive yet
   rtc::sdp::SubscribeOffer offer;
   offer.session_id = p.subscribe_session_id;
   offer.version = ++p.offer_version;
@@ -828,7 +830,6 @@ void Conference::send_offer(Participant& p) {
     rtc::sdp::SubscribeTrack t;
     t.mid = s.mid;
     t.kind = kind_name(s.kind);
-    t.active = s.active;
     t.ssrc = s.ssrc;
     t.rtx_ssrc = s.rtx_ssrc;
     Participant* owner = nullptr;
@@ -844,14 +845,14 @@ void Conference::send_offer(Participant& p) {
     t.cname = owner ? owner->wire_id : "gone";
     t.stream_id = owner ? owner->wire_id : "gone";
     t.track_id = track ? track->wire_id : "gone-" + s.mid;
-    if (s.active && track) {
+    if (track) {
       tracks.push_back({{"mid", s.mid},
                         {"track", track->wire_id},
                         {"participant", owner->wire_id},
                         {"kind", kind_name(track->kind)},
                         {"source", source_name(track->source)}});
     } else {
-      t.active = false;
+      t.ssrc = t.rtx_ssrc = 0;  // empty
     }
     offer.tracks.push_back(std::move(t));
   }
@@ -875,7 +876,7 @@ void Conference::send_offer(Participant& p) {
 void Conference::post_subscriptions(Participant& p) {
   std::vector<sfu::SubscriptionSpec> specs;
   for (const auto& s : p.sections) {
-    if (s.active && s.acked) specs.push_back({s.track, s.mid, s.ssrc, s.rtx_ssrc});
+    if (!s.empty() && s.acked) specs.push_back({s.track, s.mid, s.ssrc, s.rtx_ssrc});
   }
   std::vector<std::pair<sfu::TrackId, sfu::Preference>> prefs(p.preferences.begin(),
                                                               p.preferences.end());
@@ -929,13 +930,13 @@ json Conference::subscribe_answer(Participant& p, const json& body) {
     });
   }
   p.subscribe_ice.remote_ufrag = info.transport.ice_ufrag;
-  // What the browser now has: active sections it accepted, rejected ones it let go.
+  // What the browser now has: the tracks it accepted, the sections it has seen empty.
   for (auto& s : p.sections) {
     const auto it = std::find_if(p.last_offer->tracks.begin(), p.last_offer->tracks.end(),
                                  [&](const auto& t) { return t.mid == s.mid; });
     if (it == p.last_offer->tracks.end()) continue;
-    if (it->active && s.active) s.acked = true;
-    if (!it->active && !s.active) s.rejected_acked = true;
+    if (!s.empty() && it->ssrc == s.ssrc) s.acked = true;
+    if (s.empty() && it->ssrc == 0) s.empty_acked = true;
   }
   post_subscriptions(p);
   send_offer_soon(p);  // changes made while this offer was out
@@ -1018,6 +1019,8 @@ void Conference::on_event(const sfu::Event& event) {
     // The worker has dropped it (consent lost, DTLS alert). Without a WebSocket the
     // participant is gone; with one, its tracks end for everyone and the client is told
     // to start that media connection again (an ICE restart cannot revive DTLS).
+    spdlog::debug("participant {}: {} connection ended (generation {})", p->wire_id,
+                  e->role == sfu::TransportRole::kPublish ? "publish" : "subscribe", e->generation);
     if (p->session == 0) {
       remove(*p, "timeout");
       return;

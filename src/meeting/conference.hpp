@@ -77,10 +77,10 @@ class Conference {
     std::string mid;
     sfu::TrackId track = 0;
     sfu::MediaKind kind = sfu::MediaKind::kAudio;
-    std::uint32_t ssrc = 0, rtx_ssrc = 0;
-    bool active = true;
-    bool acked = false;           // the browser has answered an offer with it active
-    bool rejected_acked = false;  // ... with it rejected: the m-line may be recycled
+    std::uint32_t ssrc = 0, rtx_ssrc = 0;  // 0 (and track 0): empty, a=inactive
+    bool acked = false;                    // the browser has answered an offer carrying this track
+    bool empty_acked = false;              // ... an offer with it empty: it may carry another track
+    bool empty() const { return track == 0; }
   };
 
   struct Participant {

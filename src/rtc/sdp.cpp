@@ -972,8 +972,13 @@ std::string write_subscribe_offer(const SubscribeOffer& offer) {
         out += "a=extmap:" + std::to_string(kExtAudioLevel) + " " + std::string(kUriAudioLevel) +
                "\r\n";
       }
-      out += "a=sendonly\r\n";
-      out += "a=msid:" + t.stream_id + " " + t.track_id + "\r\n";
+      if (t.ssrc == 0) {
+        // Kept in the BUNDLE group with nothing to send, ready to carry another track.
+        out += "a=inactive\r\n";
+      } else {
+        out += "a=sendonly\r\n";
+        out += "a=msid:" + t.stream_id + " " + t.track_id + "\r\n";
+      }
       out += "a=rtcp-mux\r\na=rtcp-rsize\r\n";
     }
     if (audio) {
@@ -989,7 +994,7 @@ std::string write_subscribe_offer(const SubscribeOffer& offer) {
       out += rtpmap_line(kVp8RtxPayloadType, "rtx", 90000, 1);
       out += "a=fmtp:" + std::to_string(kVp8RtxPayloadType) + " apt=" + pt + "\r\n";
     }
-    if (!t.active) continue;
+    if (!t.active || t.ssrc == 0) continue;
     const std::string msid = t.stream_id + " " + t.track_id;
     if (rtx) {
       out +=

@@ -236,7 +236,12 @@ struct SubscribeTrack {
   // false: a=inactive section with port 0, for a removed track whose mid is not reused yet
   // (the caller may recycle the section later, with a new mid, RFC 8829 §5.2.2).
   bool active = true;
-  std::uint32_t ssrc = 0, rtx_ssrc = 0;  // rtx only for video; 0 = no rtx SSRC signalled
+  // rtx only for video; 0 = no rtx SSRC signalled. An active section with ssrc 0 carries
+  // nothing for now: it stays in the BUNDLE group as a=inactive, without msid or SSRCs, and
+  // may carry another track of its kind in a later offer. (Rejecting it instead would move
+  // the BUNDLE tag when it is the first section, and Chromium then starts a new DTLS
+  // transport.)
+  std::uint32_t ssrc = 0, rtx_ssrc = 0;
   // a=msid:<stream_id> <track_id>; a=ssrc:<n> cname:<cname> and msid:<stream_id> <track_id>.
   std::string cname, stream_id, track_id;
 };

@@ -165,6 +165,28 @@ test('one leaves: the others see it within 2 s and stop receiving its media', ST
   pages.pop();
 });
 
+test('after the first-joined leaves, a newcomer is received on the same connections', STEP, async () => {
+  // Ada's tracks are the first sections (the BUNDLE-tagged one) of everyone who joined
+  // after her. When she leaves they are emptied, not rejected, and a newcomer's tracks
+  // reuse them in place: nobody's connection is rebuilt.
+  await join('Katherine');
+  const [ada] = pages.splice(0, 1);
+  await ada.getByRole('button', { name: 'Leave meeting' }).click();
+  await ada.close();
+  const countPcs = (page) => page.evaluate(() => window.__pcs.length);
+  const before = await Promise.all(pages.map(countPcs));
+  await join('Lise');
+  for (const [i, page] of pages.entries()) {
+    await until(`tab ${i} decodes two remote videos`, async () => {
+      const d = await decodingVideos(page);
+      return { ok: d.videos >= 2 && d.audios >= 2, ...d };
+    });
+  }
+  assert.deepEqual(await Promise.all(pages.slice(0, 2).map(countPcs)), before,
+                   'no peer connection was rebuilt');
+  await pages.pop().close();
+});
+
 test('a tab that vanishes without a goodbye leaves the roster within the consent timeout', STEP, async () => {
   const [stays, vanishes] = pages;
   await vanishes.close({ runBeforeUnload: false });
