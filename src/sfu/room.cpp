@@ -651,6 +651,7 @@ void Room::forward(DownTrack& down, std::uint8_t slot, const rtc::RtpPacket& pac
   down.packets_sent++;
   down.octets_sent += static_cast<std::uint32_t>(payload.size());
   down.last_timestamp = out->timestamp;
+  down.timestamp_offset = out->timestamp - packet.timestamp();
   down.last_sent = now;
   send_to_subscriber(sub, buffer.first(written.size), buffer.size(), now, transport_seq);
 }
@@ -762,7 +763,11 @@ void Room::on_publisher_rtcp(Participant& p, std::span<std::uint8_t> data) noexc
     const auto info = sr->sender_info();
     for (const auto& b : p.bindings) {
       if (b.ssrc == info.ssrc && !b.rtx) {
-        b.track->layers[b.layer]->stats.on_sender_report(info.ntp_timestamp, now);
+        Layer& layer = *b.track->layers[b.layer];
+        layer.stats.on_sender_report(info.ntp_timestamp, now);
+        layer.sr_rtp = info.rtp_timestamp;
+        layer.sr_arrival = now;
+        layer.has_sr = true;
       }
     }
   }
@@ -937,14 +942,23 @@ void Room::send_reports(Clock::time_point now) noexcept {
       std::size_t used = 0;
       for (auto& d : p->downs) {
         if (d->packets_sent == 0) continue;
-        const auto elapsed =
-            std::chrono::duration_cast<std::chrono::microseconds>(now - d->last_sent).count();
+        // Our wall clock now, and the RTP time that matches it: from the publisher's own
+        // sender report (its capture clock, the same for its audio and video, so lip sync
+        // holds), carried forward by the time since it arrived and through this
+        // subscription's timestamp offset. Without one, from the last forwarded packet.
+        const auto clock = d->track->spec.clock_rate;
+        auto ticks_since = [clock, now](Clock::time_point t) {
+          const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now - t).count();
+          return static_cast<std::uint32_t>(us * clock / 1'000'000);
+        };
+        const Layer* layer = d->current >= 0 ? d->track->layers[d->current].get() : nullptr;
         rtc::SenderInfo info;
         info.ssrc = d->spec.ssrc;
         info.ntp_timestamp = ntp;
         info.rtp_timestamp =
-            d->last_timestamp +
-            static_cast<std::uint32_t>(elapsed * d->track->spec.clock_rate / 1'000'000);
+            layer && layer->has_sr
+                ? layer->sr_rtp + ticks_since(layer->sr_arrival) + d->timestamp_offset
+                : d->last_timestamp + ticks_since(d->last_sent);
         info.packet_count = d->packets_sent;
         info.octet_count = d->octets_sent;
         auto rest = std::span(buffer).subspan(used);

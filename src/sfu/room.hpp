@@ -107,6 +107,10 @@ class Room {
     std::uint16_t width = 0, height = 0;
     Clock::time_point last_packet{};
     bool active = false;  // a packet within the last second
+    // The publisher's last sender report: its RTP time and when it arrived here.
+    std::uint32_t sr_rtp = 0;
+    Clock::time_point sr_arrival{};
+    bool has_sr = false;
     explicit Layer(std::uint32_t clock_rate) : stats(clock_rate) {}
   };
 
@@ -133,6 +137,7 @@ class Room {
     // For sender reports.
     std::uint32_t packets_sent = 0, octets_sent = 0;
     std::uint32_t last_timestamp = 0;
+    std::uint32_t timestamp_offset = 0;  // out - in, for the source forwarded now
     Clock::time_point last_sent{};
     DownTrack(std::uint16_t initial_seq, std::uint32_t initial_ts)
         : rewriter(initial_seq, initial_ts) {}
