@@ -360,6 +360,7 @@ json Conference::join(signal::Session& session, const json& body) {
     m->id = meeting_id;
     m->room = random_u64();
     m->worker = next_worker_++ % workers_.size();
+    by_room_[m->room] = m.get();
     mit = meetings_.emplace(meeting_id, std::move(m)).first;
     meetings_gauge_.add(1);
   }
@@ -444,6 +445,7 @@ void Conference::remove(Participant& p, const char* reason) {
             nullptr);
   for (auto& other : m.participants) sync_subscriptions(*other);
   if (m.participants.empty()) {
+    by_room_.erase(m.room);
     meetings_.erase(m.id);
     meetings_gauge_.add(-1);
   }
@@ -1048,11 +1050,9 @@ void Conference::on_event(const sfu::Event& event) {
     return;
   }
   if (const auto* e = std::get_if<sfu::SpeakingEvent>(&event)) {
-    Meeting* m = nullptr;
-    for (auto& [id, meeting] : meetings_) {
-      if (meeting->room == e->room) m = meeting.get();
-    }
-    if (!m) return;
+    const auto it = by_room_.find(e->room);
+    if (it == by_room_.end()) return;
+    Meeting* m = it->second;
     json speaking = json::array();
     json dominant = nullptr;
     for (auto& p : m->participants) {
@@ -1068,14 +1068,12 @@ void Conference::on_event(const sfu::Event& event) {
   if (const auto* e = std::get_if<sfu::LayerEvent>(&event)) {
     Participant* p = find_by_id(e->room, e->subscriber);
     if (!p) return;
-    Participant* owner = nullptr;
     std::string track;
     for (auto& other : p->meeting->participants) {
       for (const auto& t : other->tracks) {
         if (t.id == e->track) track = t.wire_id;
       }
     }
-    (void)owner;
     if (track.empty()) return;
     static constexpr const char* kReasons[] = {"bandwidth", "requested", "last_n", "publisher"};
     send(*p, json{{"event", "layer"},
@@ -1122,11 +1120,10 @@ Conference::Participant* Conference::find_participant(Meeting& m, std::string_vi
 }
 
 Conference::Participant* Conference::find_by_id(sfu::RoomId room, sfu::ParticipantId id) {
-  for (auto& [mid, m] : meetings_) {
-    if (m->room != room) continue;
-    for (auto& p : m->participants) {
-      if (p->id == id) return p.get();
-    }
+  const auto it = by_room_.find(room);
+  if (it == by_room_.end()) return nullptr;
+  for (auto& p : it->second->participants) {
+    if (p->id == id) return p.get();
   }
   return nullptr;
 }

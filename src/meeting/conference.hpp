@@ -173,6 +173,7 @@ class Conference {
   std::vector<WorkerHandle> workers_;
   ConferenceConfig config_;
   std::map<std::string, std::unique_ptr<Meeting>, std::less<>> meetings_;
+  std::map<sfu::RoomId, Meeting*> by_room_;  // worker events name rooms
   std::map<std::uint64_t, Participant*> by_session_;
   std::map<std::string, Participant*, std::less<>> by_token_;
   std::size_t next_worker_ = 0;
