@@ -603,7 +603,7 @@ json Conference::publish(Participant& p, const json& body) {
   }
   p.tracks = std::move(next);
   post_published_tracks(p, answer);
-  unpublish_tracks(p, gone);
+  announce_unpublished(p, gone);
   for (const auto& t : added) {
     broadcast(m, json{{"event", "track_published"}, {"track", describe(p, t)}}, &p);
   }
@@ -654,7 +654,7 @@ void Conference::post_published_tracks(Participant& p, const rtc::sdp::PublishAn
   });
 }
 
-void Conference::unpublish_tracks(Participant& p, const std::vector<Track>& gone) {
+void Conference::announce_unpublished(Participant& p, const std::vector<Track>& gone) {
   for (const auto& t : gone) {
     broadcast(
         *p.meeting,
@@ -673,7 +673,7 @@ json Conference::unpublish(Participant& p, const json& body) {
   const auto pid = p.id;
   const auto removed = gone.front().id;
   post_to_worker(*p.meeting, [pid, removed](sfu::Room& room) { room.unpublish(pid, removed); });
-  unpublish_tracks(p, gone);
+  announce_unpublished(p, gone);
   for (auto& other : p.meeting->participants) {
     if (other.get() != &p) sync_subscriptions(*other);
   }
@@ -1037,7 +1037,7 @@ void Conference::on_event(const sfu::Event& event) {
       post_to_worker(*p->meeting, [pid](sfu::Room& room) {
         room.set_published_tracks(pid, sfu::PublishExtensions{}, {});
       });
-      unpublish_tracks(*p, gone);
+      announce_unpublished(*p, gone);
       for (auto& other : p->meeting->participants) {
         if (other.get() != p) sync_subscriptions(*other);
       }

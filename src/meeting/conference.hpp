@@ -144,7 +144,7 @@ class Conference {
   Participant& joined(signal::Session& session);
   void on_session_closed(std::uint64_t session);
   void remove(Participant& p, const char* reason);
-  void unpublish_tracks(Participant& p, const std::vector<Track>& gone);
+  void announce_unpublished(Participant& p, const std::vector<Track>& gone);
   void post_published_tracks(Participant& p, const rtc::sdp::PublishAnswer& answer);
 
   // Subscribe connection.

@@ -520,8 +520,11 @@ void Room::on_media(PublishedTrack& track, std::uint8_t slot, rtc::RtpPacket& pa
   Layer& layer = *track.layers[slot];
   const auto payload = packet.payload();
   bool keyframe = false;
+  // Parsed once here; forward() rewrites the fields it locates for every subscriber.
+  std::optional<Vp8Descriptor> vp8;
   if (track.spec.kind == MediaKind::kVideo && !payload.empty()) {
-    if (const auto d = parse_vp8_descriptor(payload)) {
+    vp8 = parse_vp8_descriptor(payload);
+    if (const auto& d = vp8) {
       keyframe = is_vp8_keyframe_start(payload, *d);
       if (keyframe) {
         layer.keyframes.on_keyframe(now);
@@ -574,14 +577,15 @@ void Room::on_media(PublishedTrack& track, std::uint8_t slot, rtc::RtpPacket& pa
     return;
   }
   if (layer.cache) layer.cache->store(packet.sequence_number(), packet.bytes(), now);
-  for (DownTrack* d : track.downs) forward(*d, slot, packet, keyframe, now);
+  const Vp8Descriptor* descriptor = vp8 ? &*vp8 : nullptr;
+  for (DownTrack* d : track.downs) forward(*d, slot, packet, descriptor, keyframe, now);
 }
 
 // ---------------------------------------------------------------------------------------
 // Sending to a subscriber.
 
-void Room::forward(DownTrack& down, std::uint8_t slot, const rtc::RtpPacket& packet, bool keyframe,
-                   Clock::time_point now) noexcept {
+void Room::forward(DownTrack& down, std::uint8_t slot, const rtc::RtpPacket& packet,
+                   const Vp8Descriptor* vp8, bool keyframe, Clock::time_point now) noexcept {
   Participant& sub = *down.subscriber;
   if (!sub.subscribe || sub.subscribe->state() != State::kConnected) return;
   PublishedTrack& track = *down.track;
@@ -592,8 +596,6 @@ void Room::forward(DownTrack& down, std::uint8_t slot, const rtc::RtpPacket& pac
   if (down.current != slot) return;
 
   const auto payload = packet.payload();
-  std::optional<Vp8Descriptor> vp8;
-  if (video) vp8 = parse_vp8_descriptor(payload);
   RewriteInput in;
   in.source = source_key(track.layers[slot]->ssrc, down.epoch);
   in.sequence_number = packet.sequence_number();

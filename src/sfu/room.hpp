@@ -36,6 +36,7 @@
 #include "sfu/speaker_detector.hpp"
 #include "sfu/twcc_recorder.hpp"
 #include "sfu/types.hpp"
+#include "sfu/vp8.hpp"
 
 namespace conclave::sfu {
 
@@ -180,8 +181,8 @@ class Room {
   const Binding* bind(Participant& p, const rtc::RtpPacket& packet) noexcept;
   void on_media(PublishedTrack& track, std::uint8_t slot, rtc::RtpPacket& packet,
                 Clock::time_point now, bool recovered) noexcept;
-  void forward(DownTrack& down, std::uint8_t slot, const rtc::RtpPacket& packet, bool keyframe,
-               Clock::time_point now) noexcept;
+  void forward(DownTrack& down, std::uint8_t slot, const rtc::RtpPacket& packet,
+               const Vp8Descriptor* vp8, bool keyframe, Clock::time_point now) noexcept;
   void resend(DownTrack& down, std::uint16_t sequence, Clock::time_point now) noexcept;
   bool send_to_subscriber(Participant& subscriber, std::span<std::uint8_t> packet,
                           std::size_t capacity, Clock::time_point now,
