@@ -1,4 +1,4 @@
-import { defineConfig } from 'vite';
+import { defineConfig } from 'vitest/config';
 
 // The production build is served by the conclave server from build/web (see
 // CMakeLists.txt). Everything the page needs is emitted here: no CDN, no web fonts, no
@@ -14,4 +14,6 @@ export default defineConfig({
     modulePreload: { polyfill: false },
     assetsInlineLimit: 0,
   },
+  // Unit tests of the client's state logic (src/**/*.test.ts), run by CTest as web.unit.
+  test: { include: ['src/**/*.test.ts'], environment: 'node' },
 });

@@ -1,6 +1,12 @@
-// Every string the user sees, in one place so that the interface can be translated.
-// Components take their text from here; none is written inline.
-export const en = {
+// Every string the user sees, in one place so that the interface can be translated:
+// this file and the sections in text/ (one per part of the page), merged into one
+// object. Components take their text from `t`; none is written inline.
+import { prejoinText } from './text/prejoin';
+import { socialText } from './text/social';
+import { stageText } from './text/stage';
+import { roomText } from './text/room';
+
+const core = {
   appName: 'Conclave',
   tagline: 'Private video meetings on your organisation\u2019s own server.',
   startTitle: 'Start a meeting',
@@ -89,6 +95,8 @@ export const en = {
   pageTitle: (page: string) => `${page} \u00b7 Conclave`,
   footer: 'Runs on your organisation\u2019s server. No trackers, no third-party requests.',
 } as const;
+
+export const en = { ...core, ...prejoinText, ...socialText, ...stageText, ...roomText };
 
 export type Strings = typeof en;
 export const t: Strings = en;

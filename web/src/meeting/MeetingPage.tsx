@@ -11,7 +11,7 @@ import { linkHandler } from '../router';
 import { MeetingSession, type MeetingState } from '../session';
 import { useSessionState } from './useSession';
 import { PreJoin, loadName } from './PreJoin';
-import { MeetingView } from './MeetingView';
+import { MeetingRoom } from './MeetingRoom';
 import './meeting.css';
 
 export type PageState = 'prejoin' | 'joining' | 'joined' | 'reconnecting' | 'left' | 'error';
@@ -71,7 +71,7 @@ export function MeetingPage({ id }: { id: string }) {
   };
 
   if (ps === 'joined' || ps === 'reconnecting') {
-    return <MeetingView id={id} state={state} session={session} onLeave={() => void session.leave()} />;
+    return <MeetingRoom id={id} state={state} session={session} onLeave={() => void session.leave()} />;
   }
   if (ps === 'left' || (ps === 'error' && state.ended !== 'join_failed')) {
     return <Ended id={id} state={state} onRejoin={() => void join(state.self?.name ?? loadName())} />;

@@ -1,16 +1,16 @@
-// The meeting itself: a reconnecting banner, notices about devices, the video grid
-// (screen shares first and large), the participant list, the control bar, and one
-// <audio> per remote audio track.
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+// The meeting room around the video stage: a reconnecting banner, notices about
+// devices, the stage (Stage.tsx), the side panel (participants, chat, security), the
+// control bar, and one <audio> per remote audio track.
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { t } from '../strings';
 import type { MeetingSession, MeetingState } from '../session';
-import { buildTiles, fitGrid, remoteAudio } from './tiles';
-import { Tile } from './Tile';
+import { remoteAudio } from './tiles';
+import { Stage } from './Stage';
 import { ControlBar } from './ControlBar';
 import { ParticipantList } from './ParticipantList';
-import { useElementSize } from './useSession';
+import './room.css';
 
-export function MeetingView({
+export function MeetingRoom({
   id,
   state,
   session,
@@ -26,13 +26,6 @@ export function MeetingView({
   // (the join button that had it is gone).
   useEffect(() => heading.current?.focus(), []);
 
-  const tiles = useMemo(() => buildTiles(state), [state]);
-  const screens = tiles.filter((x) => x.kind === 'screen');
-  const people = tiles.filter((x) => x.kind === 'camera');
-  const stage = useRef<HTMLDivElement>(null);
-  const box = useElementSize(stage);
-  const grid = screens.length ? null : fitGrid(people.length, box.width, box.height);
-
   return (
     <section class="meeting" aria-labelledby="meeting-title">
       <div class="meeting-head">
@@ -47,31 +40,7 @@ export function MeetingView({
       )}
       <Notices state={state} />
       <div class="meeting-body">
-        <div class="stage" ref={stage} role="region" aria-label={t.videosLabel}>
-          {screens.length > 0 && (
-            <div class="screens">
-              {screens.map((tile) => (
-                <Tile key={tile.key} tile={tile} session={session} />
-              ))}
-            </div>
-          )}
-          <div
-            class={grid ? 'grid' : 'grid strip'}
-            style={
-              grid
-                ? {
-                    '--cols': String(grid.cols),
-                    '--cols-narrow': String(Math.min(grid.cols, 2)),
-                    ...(grid.tileWidth > 0 ? { '--tile-w': `${grid.tileWidth}px` } : {}),
-                  }
-                : undefined
-            }
-          >
-            {people.map((tile) => (
-              <Tile key={tile.key} tile={tile} session={session} />
-            ))}
-          </div>
-        </div>
+        <Stage state={state} session={session} />
         <ParticipantList state={state} />
       </div>
       <ControlBar state={state} session={session} onLeave={onLeave} />

@@ -1,0 +1,3 @@
+// Chat, raised hands and reactions. English; merged into `t` by strings.ts.
+export const socialText = {
+} as const;
