@@ -34,8 +34,6 @@ const T = {
   joinButton: 'Join',
   joinInvalid: 'That does not look like a Conclave meeting link or ID.',
   joinEmpty: 'Enter a meeting link or ID first.',
-  newMeetingTitle: 'New meeting',
-  newMeetingBody: 'Creating meetings is not available on this server yet.',
   meetingTitle: `Meeting ${ID}`,
   nameLabel: 'Your name',
   joinMeeting: 'Join meeting',
@@ -262,17 +260,25 @@ test('"Back to the start page" returns to / without reloading, and Back/Forward 
   assert.equal(rec.documentLoads(), loads);
 });
 
-test('"New meeting" routes to /new and shows its placeholder, also when loaded directly', STEP, async () => {
+test('"New meeting" opens the pre-join of a fresh, unguessable meeting; /new does too', STEP, async () => {
   const loads = rec.documentLoads();
+  const idPattern = /\/m\/([0-9a-hjkmnp-tv-z]{4}(?:-[0-9a-hjkmnp-tv-z]{4}){3})$/;
   await page.getByRole('button', { name: T.startButton, exact: true }).click();
-  await page.waitForURL(site('/new'));
-  await heading(T.newMeetingTitle).waitFor();
-  await page.getByText(T.newMeetingBody, { exact: true }).waitFor();
+  await page.waitForURL(idPattern);
+  const first = idPattern.exec(page.url())[1];
+  await heading(`Meeting ${first}`).waitFor();
+  await page.getByRole('button', { name: T.joinMeeting, exact: true }).waitFor();
   assert.equal(rec.documentLoads(), loads);
 
-  const res = await page.reload();
+  // Typed or bookmarked, /new makes another meeting and is not left in history.
+  const res = await page.goto(site('/new'));
   assert.equal(res.status(), 200);
-  await heading(T.newMeetingTitle).waitFor();
+  await page.waitForURL(idPattern);
+  const second = idPattern.exec(page.url())[1];
+  assert.notEqual(second, first);
+  await heading(`Meeting ${second}`).waitFor();
+  await page.goBack();
+  await page.waitForURL(site(`/m/${first}`));
 });
 
 test('keyboard only: Tab reaches New meeting, the field and Join in order; Enter joins by ID', STEP, async () => {

@@ -49,7 +49,9 @@ export async function startServer({ args = [], env = {}, dataDir, scheme = 'http
   const dir = dataDir ?? tempDir();
   const ownsDir = dataDir === undefined;
   // Port 0 for media too, so that tests running side by side never collide.
-  const child = spawn(BIN, ['--http-port', '0', '--rtc-port', '0', '--data-dir', dir, ...args], {
+  // TEST_WEB_ROOT serves another build of the client (a work in progress) than build/web.
+  const web = process.env.TEST_WEB_ROOT ? ['--http-web-root', process.env.TEST_WEB_ROOT] : [];
+  const child = spawn(BIN, ['--http-port', '0', '--rtc-port', '0', '--data-dir', dir, ...web, ...args], {
     env: cleanEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });

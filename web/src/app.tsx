@@ -2,7 +2,8 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { t } from './strings';
 import { linkHandler, navigate, useRoute, type Route } from './router';
 import { MeetingPage } from './meeting/MeetingPage';
-import { meetingPath, parseMeetingInput } from './meeting-link';
+import { meetingPath, newMeetingId, parseMeetingInput } from './meeting-link';
+import { missingFeatures } from './support';
 
 function titleFor(route: Route): string {
   switch (route.name) {
@@ -41,21 +42,57 @@ export function App() {
       </header>
       <main id="main" ref={main} tabIndex={-1} class={route.name === 'meeting' ? 'wide' : undefined}>
         {route.name === 'home' && <Landing />}
-        {route.name === 'new-meeting' && (
-          <Placeholder title={t.newMeetingTitle} body={t.newMeetingBody} />
-        )}
-        {route.name === 'meeting' && <MeetingPage key={route.id} id={route.id} />}
+        {route.name === 'meeting' && <Meeting key={route.id} id={route.id} />}
         {route.name === 'not-found' && <Placeholder title={t.notFoundTitle} body={t.notFoundBody} />}
       </main>
-      <footer class="foot">{t.footer}</footer>
+      {route.name !== 'meeting' && <footer class="foot">{t.footer}</footer>}
     </div>
   );
 }
 
 const link = linkHandler;
 
+/** A meeting id made here, 80 random bits (meeting-link.ts). Until the server creates
+ *  meetings itself (meeting-security issue), the first person to join one opens it. */
+function startMeeting() {
+  navigate(meetingPath({ id: newMeetingId(), fragment: '' }));
+}
+
+/** The meeting page, or a plain explanation when this browser cannot take part. */
+function Meeting({ id }: { id: string }) {
+  const missing = missingFeatures().filter((m) => m !== 'secure_context');
+  if (missing.length > 0) {
+    return (
+      <section class="card narrow" aria-labelledby="unsupported-title" data-unsupported={missing.join(' ')}>
+        <h1 id="unsupported-title">{t.unsupportedTitle}</h1>
+        {missing.map((m) => (
+          <p key={m}>{t.unsupported[m]}</p>
+        ))}
+        <p>{t.unsupportedHint}</p>
+        <a href="/" onClick={link('/')}>
+          {t.backHome}
+        </a>
+      </section>
+    );
+  }
+  return (
+    <>
+      {!isSecureContext && (
+        <p class="banner insecure" role="note">
+          {t.unsupported.secure_context}
+        </p>
+      )}
+      <MeetingPage id={id} />
+    </>
+  );
+}
+
 function Landing() {
   const [value, setValue] = useState('');
+  // Set by the meeting page when the person pressed Leave: offer the way back.
+  // history.state stays in this browser; the path may carry the fragment (passcode).
+  const left = (history.state as { left?: unknown } | null)?.left;
+  const leftPath = typeof left === 'string' && left.startsWith('/m/') ? left : null;
   const [error, setError] = useState<string | null>(null);
   const input = useRef<HTMLInputElement>(null);
 
@@ -77,13 +114,21 @@ function Landing() {
 
   return (
     <>
+      {leftPath && (
+        <p class="left-status" role="status">
+          {t.leftStatus}{' '}
+          <a href={leftPath} onClick={link(leftPath)}>
+            {t.rejoinMeeting}
+          </a>
+        </p>
+      )}
       <h1 class="title">{t.appName}</h1>
       <p class="tagline">{t.tagline}</p>
       <div class="cards">
         <section class="card" aria-labelledby="start-title">
           <h2 id="start-title">{t.startTitle}</h2>
           <p>{t.startBody}</p>
-          <button type="button" class="primary" onClick={() => navigate('/new')}>
+          <button type="button" class="primary" onClick={() => startMeeting()}>
             {t.startButton}
           </button>
         </section>

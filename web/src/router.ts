@@ -1,7 +1,7 @@
 // A small history-API router: the server answers every client route with index.html,
 // and the page decides what to show from location.pathname.
 import { useEffect, useState } from 'preact/hooks';
-import { isMeetingId } from './meeting-link';
+import { isMeetingId, newMeetingId } from './meeting-link';
 
 export type Route =
   | { name: 'home' }
@@ -19,26 +19,34 @@ export function matchRoute(pathname: string): Route {
   return { name: 'not-found' };
 }
 
-export function navigate(to: string): void {
-  history.pushState(null, '', to);
-  dispatchEvent(new PopStateEvent('popstate'));
+/** Goes to `to` inside the app. `state` rides along in history.state (the landing page
+ *  reads `{ left: <meeting id> }` from it to offer rejoining); `replace` swaps the
+ *  current entry instead of adding one. */
+export function navigate(to: string, state: unknown = null, replace = false): void {
+  if (replace) history.replaceState(state, '', to);
+  else history.pushState(state, '', to);
+  dispatchEvent(new PopStateEvent('popstate', { state }));
 }
 
-function canonicalise(route: Route): void {
-  if (route.name === 'meeting' && location.pathname !== `/m/${route.id}`) {
-    history.replaceState(null, '', `/m/${route.id}${location.hash}`);
+/** Rewrites the address bar to the route's canonical form: a meeting id in lowercase,
+ *  and /new (typed or bookmarked) to the fresh meeting it stands for, so that /new is
+ *  never left in history. Returns the route to show. */
+function canonicalise(route: Route): Route {
+  if (route.name === 'new-meeting') {
+    const id = newMeetingId();
+    history.replaceState(null, '', `/m/${id}`);
+    return { name: 'meeting', id };
   }
+  if (route.name === 'meeting' && location.pathname !== `/m/${route.id}`) {
+    history.replaceState(history.state, '', `/m/${route.id}${location.hash}`);
+  }
+  return route;
 }
 
 export function useRoute(): Route {
-  const [route, setRoute] = useState(() => matchRoute(location.pathname));
+  const [route, setRoute] = useState(() => canonicalise(matchRoute(location.pathname)));
   useEffect(() => {
-    canonicalise(route);
-    const onPop = () => {
-      const next = matchRoute(location.pathname);
-      canonicalise(next);
-      setRoute(next);
-    };
+    const onPop = () => setRoute(canonicalise(matchRoute(location.pathname)));
     addEventListener('popstate', onPop);
     return () => removeEventListener('popstate', onPop);
   }, []);

@@ -15,12 +15,11 @@ const core = {
   joinTitle: 'Join a meeting',
   joinBody: 'Paste the link you were sent, or type the meeting ID.',
   joinLabel: 'Meeting link or ID',
-  joinPlaceholder: 'e.g. kfx7-mq2d-9tbe',
+  joinPlaceholder: 'e.g. kfx7-mq2d-9tbe-4hna',
   joinButton: 'Join',
   joinInvalid: 'That does not look like a Conclave meeting link or ID.',
   joinEmpty: 'Enter a meeting link or ID first.',
   newMeetingTitle: 'New meeting',
-  newMeetingBody: 'Creating meetings is not available on this server yet.',
   meetingTitle: (id: string) => `Meeting ${id}`,
   // Meeting page: before joining.
   prejoinBody: 'Enter the name the others will see. Your browser will then ask to use your camera and microphone; you can join without them.',
