@@ -116,7 +116,7 @@ function Landing() {
     <>
       {leftPath && (
         <p class="left-status" role="status">
-          {t.leftStatus}{' '}
+          <span>{t.leftStatus}</span>{' '}
           <a href={leftPath} onClick={link(leftPath)}>
             {t.rejoinMeeting}
           </a>

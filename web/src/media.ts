@@ -109,11 +109,54 @@ export interface LocalMedia {
   videoProblem: DeviceProblem | null;
 }
 
+/** Chosen devices by id; null or absent: the system default. */
+export interface DeviceIds {
+  microphone?: string | null;
+  camera?: string | null;
+}
+
+/** The device a track comes from, or null where the browser does not say. */
+export function trackDeviceId(track: MediaStreamTrack | null): string | null {
+  return track?.getSettings?.().deviceId || null;
+}
+
+function withDevice(base: MediaTrackConstraints, id: string | null | undefined): MediaTrackConstraints {
+  return id ? { ...base, deviceId: { exact: id } } : base;
+}
+
+const hasExactDevice = (c: MediaTrackConstraints | false) => c !== false && c.deviceId !== undefined;
+
+function withoutDevice(c: MediaTrackConstraints | false): MediaTrackConstraints | false {
+  if (c === false) return false;
+  const { deviceId: _, ...rest } = c;
+  return rest;
+}
+
+/**
+ * getUserMedia, where a chosen device that is gone (unplugged, or its id reset with the
+ * site data) fails as OverconstrainedError: then the default device is used, rather than
+ * none. Which of the two ids was at fault is not reported, so both are dropped.
+ */
+async function userMedia(
+  md: MediaDevices,
+  audio: MediaTrackConstraints | false,
+  video: MediaTrackConstraints | false,
+): Promise<MediaStream> {
+  try {
+    return await md.getUserMedia({ audio, video });
+  } catch (e) {
+    const name = e instanceof DOMException || e instanceof Error ? e.name : '';
+    if (name !== 'OverconstrainedError' || !(hasExactDevice(audio) || hasExactDevice(video))) throw e;
+    return md.getUserMedia({ audio: withoutDevice(audio), video: withoutDevice(video) });
+  }
+}
+
 /**
  * Asks for the microphone and the camera together (one permission prompt), and when
  * that fails, for each alone, so that a missing camera does not cost the microphone.
+ * `ids` pins chosen devices ({ exact } ids), falling back to the default when gone.
  */
-export async function getLocalMedia(want: { audio: boolean; video: boolean }): Promise<LocalMedia> {
+export async function getLocalMedia(want: { audio: boolean; video: boolean }, ids: DeviceIds = {}): Promise<LocalMedia> {
   const out: LocalMedia = { audio: null, video: null, audioProblem: null, videoProblem: null };
   if (!want.audio && !want.video) return out;
   const md = globalThis.navigator?.mediaDevices;
@@ -123,10 +166,10 @@ export async function getLocalMedia(want: { audio: boolean; video: boolean }): P
     if (want.video) out.videoProblem = 'insecure';
     return out;
   }
-  const audio = want.audio ? MIC_CONSTRAINTS : false;
-  const video = want.video ? CAMERA_CONSTRAINTS : false;
+  const audio = want.audio ? withDevice(MIC_CONSTRAINTS, ids.microphone) : false;
+  const video = want.video ? withDevice(CAMERA_CONSTRAINTS, ids.camera) : false;
   try {
-    const s = await md.getUserMedia({ audio, video });
+    const s = await userMedia(md, audio, video);
     out.audio = s.getAudioTracks()[0] ?? null;
     out.video = s.getVideoTracks()[0] ?? null;
     return out;
@@ -142,15 +185,51 @@ export async function getLocalMedia(want: { audio: boolean; video: boolean }): P
       return out;
     }
   }
-  const [a, v] = await Promise.allSettled([
-    md.getUserMedia({ audio, video: false }),
-    md.getUserMedia({ audio: false, video }),
-  ]);
+  const [a, v] = await Promise.allSettled([userMedia(md, audio, false), userMedia(md, false, video)]);
   if (a.status === 'fulfilled') out.audio = a.value.getAudioTracks()[0] ?? null;
   else out.audioProblem = classifyMediaError(a.reason);
   if (v.status === 'fulfilled') out.video = v.value.getVideoTracks()[0] ?? null;
   else out.videoProblem = classifyMediaError(v.reason);
   return out;
+}
+
+export interface Replacement {
+  /** The track of the wanted device, or null. */
+  track: MediaStreamTrack | null;
+  /** When the wanted device failed after `current` had to be stopped: `current`'s
+   *  device opened again, so that the person keeps a camera (or microphone). */
+  fallback: MediaStreamTrack | null;
+  /** Why the wanted device could not be used. */
+  problem: DeviceProblem | null;
+}
+
+/**
+ * Opens device `deviceId` of `kind` to take the place of `current`, which keeps running
+ * meanwhile (no gap in what is sent). Phones can run only one camera at a time and
+ * refuse the second (NotReadableError, "in_use"): then `current` is stopped and the
+ * device asked for again, and if that fails too, `current`'s own device. The caller
+ * stops `current` once the new track is in place.
+ */
+export async function openReplacement(
+  kind: 'microphone' | 'camera',
+  deviceId: string | null,
+  current: MediaStreamTrack | null,
+): Promise<Replacement> {
+  const want = { audio: kind === 'microphone', video: kind === 'camera' };
+  const open = async (id: string | null) => {
+    const m = await getLocalMedia(want, kind === 'microphone' ? { microphone: id } : { camera: id });
+    return { track: m.audio ?? m.video, problem: m.audioProblem ?? m.videoProblem };
+  };
+  const first = await open(deviceId);
+  if (first.track || first.problem !== 'in_use' || !current || current.readyState !== 'live') {
+    return { track: first.track, fallback: null, problem: first.problem };
+  }
+  const previous = trackDeviceId(current);
+  current.stop();
+  const second = await open(deviceId);
+  if (second.track) return { track: second.track, fallback: null, problem: null };
+  const back = await open(previous);
+  return { track: null, fallback: back.track, problem: second.problem };
 }
 
 export function canShareScreen(): boolean {

@@ -8,6 +8,11 @@
 //   track is replaced by null, the transceiver stays, and turning it on asks for the
 //   camera again and puts the new track in with replaceTrack (no renegotiation).
 //   Microphone mute only disables the track (it sends silence), so unmuting is instant.
+// - Changing the camera or microphone during the call swaps the track in the existing
+//   sender (replaceTrack): no renegotiation, the simulcast encodings stay. A device that
+//   ends while in use (unplugged) is replaced by the default one of its kind.
+// - The pre-join preview's tracks are handed over with adoptLocalTracks, so that joining
+//   neither asks again nor restarts the camera.
 // - Publish renegotiations run one at a time; asking while one runs queues exactly one
 //   more, which sends whatever the state is by then.
 // - Subscribe offers are answered strictly in the order they arrive.
@@ -29,8 +34,11 @@ import {
   backoffDelay,
   classifyMediaError,
   getLocalMedia,
+  openReplacement,
   preferCodecs,
+  trackDeviceId,
   sizeChangedNoticeably,
+  type DeviceIds,
   type DeviceProblem,
   type Size,
 } from './media';
@@ -57,7 +65,33 @@ export interface LocalState {
   audioProblem: DeviceProblem | null;
   videoProblem: DeviceProblem | null;
   screenProblem: DeviceProblem | null;
+  /** Device ids: of the microphone and camera in use (track.getSettings()), or when there
+   *  is no track (camera off), the one chosen for when it comes on; the chosen speaker.
+   *  null: the system default. */
+  devices: LocalDevices;
 }
+
+export interface LocalDevices {
+  microphone: string | null;
+  camera: string | null;
+  speaker: string | null;
+}
+
+/** What adoptLocalTracks takes over: the pre-join preview's tracks and choices. */
+export interface AdoptedLocalTracks {
+  microphone: MediaStreamTrack | null;
+  camera: MediaStreamTrack | null;
+  micMuted: boolean;
+  /** The camera is off: a camera track given anyway is stopped. */
+  cameraOff: boolean;
+  audioProblem?: DeviceProblem | null;
+  videoProblem?: DeviceProblem | null;
+  /** The chosen devices (null: the system default), used when a device is asked for
+   *  again (unmuting without a microphone, turning the camera on). */
+  choices?: DeviceIds;
+}
+
+type DeviceSource = 'microphone' | 'camera';
 
 export interface MeetingState {
   phase: Phase;
@@ -109,6 +143,7 @@ const initialLocal: LocalState = {
   audioProblem: null,
   videoProblem: null,
   screenProblem: null,
+  devices: { microphone: null, camera: null, speaker: null },
 };
 
 function errorOf(e: unknown): { code: string; message: string } {
@@ -169,6 +204,10 @@ export class MeetingSession {
   /** A publish could not be sent (disconnected): send one after resuming. */
   private pubOwed = false;
   private cameraSeq = 0;
+  private micSeq = 0;
+  /** The devices chosen by the person (null: system default), for every later request. */
+  private chosen: { microphone: string | null; camera: string | null } = { microphone: null, camera: null };
+  private speaker: string | null = null;
 
   // Subscribe side.
   private subQueue: Promise<void> = Promise.resolve();
@@ -218,7 +257,17 @@ export class MeetingSession {
   }
 
   private setLocal(patch: Partial<LocalState>): void {
-    this.set({ local: { ...this.state.local, ...patch } });
+    const local = { ...this.state.local, ...patch };
+    local.devices = this.devicesOf(local);
+    this.set({ local });
+  }
+
+  private devicesOf(l: LocalState): LocalDevices {
+    const microphone = l.microphone ? (trackDeviceId(l.microphone) ?? this.chosen.microphone) : this.chosen.microphone;
+    const camera = l.camera ? (trackDeviceId(l.camera) ?? this.chosen.camera) : this.chosen.camera;
+    const d = l.devices;
+    if (d.microphone === microphone && d.camera === camera && d.speaker === this.speaker) return d;
+    return { microphone, camera, speaker: this.speaker };
   }
 
   private setRoster(r: Roster): void {
@@ -237,14 +286,25 @@ export class MeetingSession {
   // ---------------------------------------------------------------- devices
 
   /** Gets the microphone and/or camera. What fails is recorded in local.audioProblem /
-   *  videoProblem and not thrown: joining without a device is allowed. */
-  async startDevices(want: { audio: boolean; video: boolean } = { audio: true, video: true }): Promise<void> {
-    const m = await getLocalMedia({
-      audio: want.audio && !this.state.local.microphone,
-      video: want.video && !this.state.local.camera,
-    });
+   *  videoProblem and not thrown: joining without a device is allowed. `devices` pins
+   *  chosen devices (a gone one falls back to the default) and is remembered for later
+   *  requests; without it the last choice applies. */
+  async startDevices(
+    want: { audio: boolean; video: boolean } = { audio: true, video: true },
+    devices?: DeviceIds,
+  ): Promise<void> {
+    if (devices) this.choose(devices);
+    const m = await getLocalMedia(
+      {
+        audio: want.audio && !this.state.local.microphone,
+        video: want.video && !this.state.local.camera,
+      },
+      this.chosen,
+    );
     const l = this.state.local;
     if (m.audio) m.audio.enabled = !l.micMuted;
+    if (m.audio && !l.microphone) this.watchDevice('microphone', m.audio);
+    if (m.video && !l.camera) this.watchDevice('camera', m.video);
     this.setLocal({
       microphone: l.microphone ?? m.audio,
       camera: l.camera ?? m.video,
@@ -253,6 +313,158 @@ export class MeetingSession {
       videoProblem: m.video || l.camera ? null : (m.videoProblem ?? l.videoProblem),
     });
     if (this.state.phase === 'joined' && this.ensureTransceivers()) void this.negotiatePublishSafe();
+  }
+
+  private choose(ids: DeviceIds): void {
+    if (ids.microphone !== undefined) this.chosen.microphone = ids.microphone || null;
+    if (ids.camera !== undefined) this.chosen.camera = ids.camera || null;
+  }
+
+  /**
+   * Takes over tracks got before joining (the pre-join preview), instead of startDevices:
+   * joining then publishes them as they are. Only outside a meeting. From here on the
+   * session stops them (leave, camera off, device switch), not the caller.
+   */
+  adoptLocalTracks(m: AdoptedLocalTracks): void {
+    const phase = this.state.phase;
+    if (phase === 'joining' || phase === 'joined' || phase === 'reconnecting') {
+      throw new Error(`adoptLocalTracks while ${phase}`);
+    }
+    const live = (t: MediaStreamTrack | null) => (t && t.readyState === 'live' ? t : null);
+    const l = this.state.local;
+    let camera = live(m.camera);
+    const microphone = live(m.microphone);
+    if (m.cameraOff && camera) {
+      camera.stop();
+      camera = null;
+    }
+    if (l.microphone && l.microphone !== microphone) l.microphone.stop();
+    if (l.camera && l.camera !== camera) l.camera.stop();
+    this.micSeq++;
+    this.cameraSeq++;
+    this.chosen = { microphone: null, camera: null };
+    if (m.choices) this.choose(m.choices);
+    if (microphone) {
+      microphone.enabled = !m.micMuted;
+      this.watchDevice('microphone', microphone);
+    }
+    if (camera) this.watchDevice('camera', camera);
+    this.setLocal({
+      microphone,
+      camera,
+      micMuted: m.micMuted,
+      cameraOff: m.cameraOff,
+      audioProblem: microphone ? null : (m.audioProblem ?? null),
+      videoProblem: camera || m.cameraOff ? null : (m.videoProblem ?? null),
+    });
+  }
+
+  /**
+   * Changes the microphone (null: the system default). In a meeting the new track goes
+   * into the existing sender; mute stays as it was. The old device is released once the
+   * new one is in place. Resolves the problem when the new device could not be used (the
+   * old one then stays in use), else null.
+   */
+  switchMicrophone(deviceId: string | null): Promise<DeviceProblem | null> {
+    return this.switchDevice('microphone', deviceId || null);
+  }
+
+  /** Changes the camera (see switchMicrophone). With the camera off the choice is only
+   *  remembered, for when it is turned on: the light stays off. */
+  switchCamera(deviceId: string | null): Promise<DeviceProblem | null> {
+    return this.switchDevice('camera', deviceId || null);
+  }
+
+  /** Remembers the speaker (null: system default) in local.devices.speaker; the elements
+   *  that play remote audio apply it (devices.ts applySink). */
+  setSpeaker(deviceId: string | null): void {
+    this.speaker = deviceId || null;
+    this.setLocal({});
+  }
+
+  private nextSeq(source: DeviceSource): number {
+    return source === 'camera' ? ++this.cameraSeq : ++this.micSeq;
+  }
+
+  private isCurrent(source: DeviceSource, seq: number): boolean {
+    const phase = this.state.phase;
+    return (source === 'camera' ? this.cameraSeq : this.micSeq) === seq && phase !== 'left' && phase !== 'error';
+  }
+
+  private async switchDevice(source: DeviceSource, deviceId: string | null): Promise<DeviceProblem | null> {
+    const before = this.chosen[source];
+    this.chosen[source] = deviceId;
+    const l = this.state.local;
+    const old = l[source];
+    if ((source === 'camera' && l.cameraOff) || (old && trackDeviceId(old) === deviceId)) {
+      this.setLocal({});
+      return null;
+    }
+    const seq = this.nextSeq(source);
+    const r = await openReplacement(source, deviceId, old);
+    const track = r.track ?? r.fallback;
+    if (!this.isCurrent(source, seq) || (source === 'camera' && this.state.local.cameraOff)) {
+      track?.stop();
+      return null;
+    }
+    if (!r.track) this.chosen[source] = r.fallback ? before : deviceId;
+    if (track) {
+      await this.installTrack(source, track, old);
+    } else if (old && old.readyState !== 'live') {
+      // The old device had to be stopped for the new one (phones) and neither came back.
+      await this.dropTrack(source, r.problem ?? 'failed');
+    } else {
+      this.setLocal({});
+    }
+    return r.track ? null : (r.problem ?? 'failed');
+  }
+
+  /** Puts `track` in place of `old`: in the local state, and in the sender if there is
+   *  one (replaceTrack, no renegotiation) or a new transceiver if not; then stops `old`. */
+  private async installTrack(source: DeviceSource, track: MediaStreamTrack, old: MediaStreamTrack | null): Promise<void> {
+    if (source === 'microphone') track.enabled = !this.state.local.micMuted;
+    this.watchDevice(source, track);
+    this.setLocal(source === 'microphone' ? { microphone: track, audioProblem: null } : { camera: track, videoProblem: null });
+    const tx = this.tx.get(source);
+    if (tx && !isStopped(tx)) {
+      await tx.sender.replaceTrack(track).catch(() => {});
+    } else if (this.state.phase === 'joined' && this.ensureTransceivers()) {
+      await this.negotiatePublishSafe();
+    }
+    if (old && old !== track) old.stop();
+    await this.syncMute(source);
+  }
+
+  /** No device of this kind any more: nothing is sent, the others are told it is muted,
+   *  and the UI's notice says why. */
+  private async dropTrack(source: DeviceSource, problem: DeviceProblem): Promise<void> {
+    const old = this.state.local[source];
+    this.setLocal(source === 'microphone' ? { microphone: null, audioProblem: problem } : { camera: null, videoProblem: problem });
+    const tx = this.tx.get(source);
+    if (tx && !isStopped(tx)) await tx.sender.replaceTrack(null).catch(() => {});
+    old?.stop();
+    await this.syncMute(source);
+  }
+
+  private watchDevice(source: DeviceSource, track: MediaStreamTrack): void {
+    track.addEventListener('ended', () => void this.onDeviceEnded(source, track), { once: true });
+  }
+
+  /** A device in use ended by itself (unplugged, permission revoked, driver gone): the
+   *  default device of that kind takes its place, or the problem is said. */
+  private async onDeviceEnded(source: DeviceSource, track: MediaStreamTrack): Promise<void> {
+    if (this.state.local[source] !== track) return;
+    track.stop();
+    this.chosen[source] = null; // gone: the system default from now on
+    const seq = this.nextSeq(source);
+    const m = await getLocalMedia({ audio: source === 'microphone', video: source === 'camera' });
+    const fresh = m.audio ?? m.video;
+    if (!this.isCurrent(source, seq) || this.state.local[source] !== track) {
+      fresh?.stop();
+      return;
+    }
+    if (fresh) await this.installTrack(source, fresh, track);
+    else await this.dropTrack(source, m.audioProblem ?? m.videoProblem ?? 'not_found');
   }
 
   // ---------------------------------------------------------------- join and leave
@@ -524,6 +736,7 @@ export class MeetingSession {
     const l = this.state.local;
     for (const t of [l.microphone, l.camera, l.screen]) t?.stop();
     this.cameraSeq++;
+    this.micSeq++;
     this.setLocal({ microphone: null, camera: null, screen: null });
   }
 
@@ -566,7 +779,8 @@ export class MeetingSession {
 
   private mutedOf(source: TrackSource): boolean {
     const l = this.state.local;
-    if (source === 'microphone') return l.micMuted;
+    // A microphone that is gone (unplugged, nothing to replace it) counts as muted.
+    if (source === 'microphone') return l.micMuted || !l.microphone;
     if (source === 'camera') return l.cameraOff || !l.camera;
     return false;
   }
@@ -671,17 +885,20 @@ export class MeetingSession {
   async setMicMuted(muted: boolean): Promise<void> {
     const l = this.state.local;
     if (!muted && !l.microphone) {
-      const m = await getLocalMedia({ audio: true, video: false });
+      const seq = ++this.micSeq;
+      const m = await getLocalMedia({ audio: true, video: false }, { microphone: this.chosen.microphone });
       if (!m.audio) {
         this.setLocal({ audioProblem: m.audioProblem });
         return;
       }
-      if (this.state.phase === 'left' || this.state.phase === 'error') {
+      if (!this.isCurrent('microphone', seq)) {
         m.audio.stop();
         return;
       }
-      this.setLocal({ microphone: m.audio, micMuted: false, audioProblem: null });
-      if (this.state.phase === 'joined' && this.ensureTransceivers()) await this.negotiatePublishSafe();
+      // A sender whose device ended keeps its transceiver: installTrack puts the new
+      // track into it; otherwise a transceiver is added and negotiated.
+      this.setLocal({ micMuted: false });
+      await this.installTrack('microphone', m.audio, null);
       return;
     }
     if (l.microphone) l.microphone.enabled = !muted;
@@ -706,7 +923,7 @@ export class MeetingSession {
       this.setLocal({ cameraOff: false });
       return;
     }
-    const m = await getLocalMedia({ audio: false, video: true });
+    const m = await getLocalMedia({ audio: false, video: true }, { camera: this.chosen.camera });
     if (seq !== this.cameraSeq || this.state.phase === 'left' || this.state.phase === 'error') {
       m.video?.stop();
       return;
@@ -715,6 +932,7 @@ export class MeetingSession {
       this.setLocal({ videoProblem: m.videoProblem });
       return;
     }
+    this.watchDevice('camera', m.video);
     this.setLocal({ camera: m.video, cameraOff: false, videoProblem: null });
     const current = this.tx.get('camera');
     if (current && !isStopped(current)) {

@@ -3,12 +3,17 @@
 // person navigates away or closes the tab. The meeting id comes from the path; the
 // fragment (passcode, later keys) is never read here and never sent anywhere.
 //
+// The pre-join preview's camera and microphone (DevicePreview) are handed to the session
+// on joining, so that joining neither asks again nor restarts the camera; leaving the
+// page without joining stops them.
+//
 // document.body.dataset.meetingState says where it is, for tests and styles:
 // prejoin | joining | joined | reconnecting | left | error.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { t } from '../strings';
-import { linkHandler } from '../router';
+import { linkHandler, navigate } from '../router';
 import { MeetingSession, type MeetingState } from '../session';
+import { DevicePreview, chooseDevice, loadDeviceChoices, loadJoinPrefs } from '../devices';
 import { useSessionState } from './useSession';
 import { PreJoin, loadName } from './PreJoin';
 import { MeetingRoom } from './MeetingRoom';
@@ -36,20 +41,25 @@ function joinError(s: MeetingState): string | null {
 
 export function MeetingPage({ id }: { id: string }) {
   const session = useMemo(() => new MeetingSession(), []);
+  const preview = useMemo(() => new DevicePreview(), []);
   const state = useSessionState(session);
   // From pressing Join until the session itself says `joining` (the device prompt).
   const [starting, setStarting] = useState(false);
   const gone = useRef(false);
 
   useEffect(() => {
-    const onHide = () => void session.leave();
+    const onHide = () => {
+      preview.release();
+      void session.leave();
+    };
     addEventListener('pagehide', onHide);
     return () => {
       gone.current = true;
       removeEventListener('pagehide', onHide);
+      preview.release();
       void session.leave();
     };
-  }, [session]);
+  }, [session, preview]);
 
   const ps = pageState(state, starting);
   useEffect(() => {
@@ -60,23 +70,49 @@ export function MeetingPage({ id }: { id: string }) {
   const join = async (name: string) => {
     setStarting(true);
     try {
-      await session.startDevices({ audio: true, video: true });
+      if (preview.available) {
+        // Waits for a device request still open (the permission prompt), then takes
+        // the tracks as they are, with "join with microphone/camera off" applied.
+        const tracks = await preview.take();
+        if (tracks) session.adoptLocalTracks(tracks);
+      } else {
+        // No preview (joining again from the page after the meeting): ask now.
+        const prefs = loadJoinPrefs();
+        const chosen = loadDeviceChoices();
+        await session.startDevices(
+          { audio: true, video: !prefs.cameraOff },
+          { microphone: chooseDevice([], chosen.microphone), camera: chooseDevice([], chosen.camera) },
+        );
+        if (prefs.micOff) await session.setMicMuted(true);
+        if (prefs.cameraOff) await session.setCameraOff(true);
+      }
+      session.setSpeaker(preview.getState().choices.speaker);
       if (gone.current) return void session.leave();
       await session.join(id, name);
     } catch {
-      // The session's state says what went wrong.
+      // The session's state says what went wrong. It released the devices it had: the
+      // preview takes them up again for the next attempt.
+      if (!gone.current && session.getState().ended === 'join_failed') void preview.restart();
     } finally {
       if (!gone.current) setStarting(false);
     }
   };
 
   if (ps === 'joined' || ps === 'reconnecting') {
-    return <MeetingRoom id={id} state={state} session={session} onLeave={() => void session.leave()} />;
+    // Leave goes back to the start page, which offers the way back in (the path keeps
+    // the fragment, so a passcode need not be asked for again).
+    const leave = () => {
+      void session.leave();
+      navigate('/', { left: location.pathname + location.hash });
+    };
+    return <MeetingRoom id={id} state={state} session={session} onLeave={leave} />;
   }
   if (ps === 'left' || (ps === 'error' && state.ended !== 'join_failed')) {
     return <Ended id={id} state={state} onRejoin={() => void join(state.self?.name ?? loadName())} />;
   }
-  return <PreJoin id={id} busy={ps === 'joining'} error={joinError(state)} onJoin={(n) => void join(n)} />;
+  return (
+    <PreJoin id={id} busy={ps === 'joining'} error={joinError(state)} preview={preview} onJoin={(n) => void join(n)} />
+  );
 }
 
 function Ended({ id, state, onRejoin }: { id: string; state: MeetingState; onRejoin: () => void }) {

@@ -1,14 +1,26 @@
 // The meeting room around the video stage: a reconnecting banner, notices about
-// devices, the stage (Stage.tsx), the side panel (participants, chat, security), the
-// control bar, and one <audio> per remote audio track.
-import { useEffect, useRef, useState } from 'preact/hooks';
+// devices, the stage (Stage.tsx) with the reactions over it, one side panel at a time
+// (chat, participants, security; a full-screen sheet on phones), the control bar, the
+// dialogs (settings, keyboard shortcuts), the keyboard shortcuts themselves, and one
+// <audio> per remote audio track, played on the chosen speaker.
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { t } from '../strings';
 import type { MeetingSession, MeetingState } from '../session';
+import { applySink } from '../devices';
 import { remoteAudio } from './tiles';
 import { Stage } from './Stage';
-import { ControlBar } from './ControlBar';
+import { ControlBar, type Panel } from './ControlBar';
 import { ParticipantList } from './ParticipantList';
+import { SecurityPanel } from './SecurityPanel';
+import { HelpDialog } from './HelpDialog';
+import { DeviceSettings } from './DeviceSettings';
+import { ChatPanel } from './ChatPanel';
+import { ReactionMenu, ReactionOverlay } from './Reactions';
+import { Social, sessionTransport, useSocial } from './social';
+import { useShortcuts } from './shortcuts';
 import './room.css';
+
+type Dialog = 'settings' | 'help' | null;
 
 export function MeetingRoom({
   id,
@@ -26,8 +38,51 @@ export function MeetingRoom({
   // (the join button that had it is gone).
   useEffect(() => heading.current?.focus(), []);
 
+  const social = useMemo(() => new Social(session, sessionTransport(session)), [session]);
+  useEffect(() => () => social.dispose(), [social]);
+  const so = useSocial(social);
+  const handRaised = so.handRaised;
+
+  const [panel, setPanel] = useState<Panel | null>(null);
+  const [dialog, setDialog] = useState<Dialog>(null);
+  const [reactionsOpen, setReactionsOpen] = useState(false);
+  const [said, say] = useState('');
+
+  const togglePanel = (p: Panel) => setPanel((cur) => (cur === p ? null : p));
+  const closePanel = (p: Panel) => {
+    setPanel(null);
+    // Back to the button that opened it, so keyboard users do not start over.
+    requestAnimationFrame(() => document.querySelector<HTMLElement>(`[data-panel-button="${p}"]`)?.focus());
+  };
+  const l = state.local;
+  const micOff = l.micMuted || !l.microphone;
+  const camOff = l.cameraOff || !l.camera;
+  const toggleHand = () => social.setHand(!handRaised);
+  const closeReactions = () => {
+    setReactionsOpen(false);
+    document.querySelector<HTMLElement>('[data-reactions-button]')?.focus();
+  };
+
+  useShortcuts({
+    mic: () => {
+      void session.setMicMuted(!micOff);
+      say(micOff ? t.announceUnmuted : t.announceMuted);
+    },
+    camera: () => {
+      void session.setCameraOff(!camOff);
+      say(camOff ? t.announceCameraOn : t.announceCameraOff);
+    },
+    hand: () => {
+      toggleHand();
+      say(handRaised ? t.announceHandDown : t.announceHandUp);
+    },
+    chat: () => togglePanel('chat'),
+    people: () => togglePanel('people'),
+    help: () => setDialog('help'),
+  });
+
   return (
-    <section class="meeting" aria-labelledby="meeting-title">
+    <section class="meeting" aria-labelledby="meeting-title" data-panel={panel ?? 'none'}>
       <div class="meeting-head">
         <h1 id="meeting-title" ref={heading} tabIndex={-1}>
           {t.meetingTitle(id)}
@@ -40,20 +95,52 @@ export function MeetingRoom({
       )}
       <Notices state={state} />
       <div class="meeting-body">
-        <Stage state={state} session={session} />
-        <ParticipantList state={state} />
+        <Stage state={state} session={session} hands={so.hands}>
+          <ReactionOverlay social={social} />
+        </Stage>
+        {panel && (
+          <div class="panel-slot" id={`panel-${panel}`}>
+            {panel === 'chat' && <ChatPanel social={social} state={so} onClose={() => closePanel('chat')} />}
+            {panel === 'people' && (
+              <ParticipantList state={state} hands={so.hands} onClose={() => closePanel('people')} />
+            )}
+            {panel === 'security' && <SecurityPanel state={state} onClose={() => closePanel('security')} />}
+          </div>
+        )}
       </div>
-      <ControlBar state={state} session={session} onLeave={onLeave} />
+      <ControlBar
+        state={state}
+        session={session}
+        onLeave={onLeave}
+        handRaised={handRaised}
+        onHand={toggleHand}
+        reactionsOpen={reactionsOpen}
+        onReactions={() => setReactionsOpen((o) => !o)}
+        reactionMenu={<ReactionMenu social={social} onDone={closeReactions} />}
+        panel={panel}
+        onPanel={togglePanel}
+        unread={so.unread}
+        onSettings={() => setDialog('settings')}
+        onHelp={() => setDialog('help')}
+      />
+      {dialog === 'settings' && <DeviceSettings state={state} session={session} onClose={() => setDialog(null)} />}
+      {dialog === 'help' && <HelpDialog onClose={() => setDialog(null)} />}
       {remoteAudio(state).map((a) => (
-        <RemoteAudio key={a.trackId} trackId={a.trackId} media={a.media} />
+        <RemoteAudio key={a.trackId} trackId={a.trackId} media={a.media} speaker={l.devices?.speaker ?? null} />
       ))}
       <Announcer state={state} />
+      <div class="sr-only" aria-live="polite">
+        {said}
+      </div>
     </section>
   );
 }
 
-function RemoteAudio({ trackId, media }: { trackId: string; media: MediaStreamTrack }) {
+function RemoteAudio({ trackId, media, speaker }: { trackId: string; media: MediaStreamTrack; speaker: string | null }) {
   const el = useRef<HTMLAudioElement>(null);
+  useEffect(() => {
+    if (el.current && speaker) void applySink(el.current, speaker);
+  }, [speaker]);
   useEffect(() => {
     const a = el.current;
     if (!a) return;

@@ -1,39 +1,99 @@
-// Everyone in the meeting, us first, with microphone state and who is speaking.
+// Everyone in the meeting, with raised hands, microphone state and who is speaking.
+// Order: raised hands first, in the order they went up (the order to give the floor in),
+// then us, then the others alphabetically in the person's locale.
 import { t } from '../strings';
 import type { MeetingState } from '../session';
-import { MicOffIcon } from './icons';
+import { CloseIcon, HandIcon, MicOffIcon } from './icons';
+import './social.css';
 
-export function ParticipantList({ state }: { state: MeetingState }) {
+const noHands: ReadonlyMap<string, number> = new Map();
+
+export interface PersonRow {
+  id: string;
+  name: string;
+  self: boolean;
+  micOff: boolean;
+  /** When the hand went up (ms), or null. */
+  hand: number | null;
+}
+
+export function orderPeople(people: PersonRow[], collator: Intl.Collator = new Intl.Collator()): PersonRow[] {
+  const rank = (p: PersonRow) => (p.hand !== null ? 0 : p.self ? 1 : 2);
+  return [...people].sort(
+    (a, b) =>
+      rank(a) - rank(b) ||
+      (a.hand !== null && b.hand !== null ? a.hand - b.hand : 0) ||
+      collator.compare(a.name, b.name) ||
+      (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+  );
+}
+
+export function ParticipantList({
+  state,
+  hands = noHands,
+  onClose,
+}: {
+  state: MeetingState;
+  /** Raised hands by participant id (SocialState.hands). */
+  hands?: ReadonlyMap<string, number>;
+  /** Shows a "Close participants" button that calls it. */
+  onClose?: () => void;
+}) {
   const self = state.self;
-  const people: { id: string; name: string; self: boolean; micOff: boolean }[] = [];
+  const people: PersonRow[] = [];
   if (self) {
     people.push({
       id: self.id,
-      name: t.you(self.name),
+      name: self.name,
       self: true,
       micOff: !state.local.microphone || state.local.micMuted,
+      hand: hands.get(self.id) ?? null,
     });
   }
   for (const p of state.participants.values()) {
     const mic = p.tracks.find((x) => x.source === 'microphone');
-    people.push({ id: p.id, name: p.name, self: false, micOff: !mic || mic.muted });
+    people.push({ id: p.id, name: p.name, self: false, micOff: !mic || mic.muted, hand: hands.get(p.id) ?? null });
   }
+  const ordered = orderPeople(people);
   return (
-    <aside class="people" aria-labelledby="people-title">
-      <h2 id="people-title">{t.participantsTitle(people.length)}</h2>
-      <ul>
-        {people.map((p) => (
-          <li key={p.id} data-participant-item={p.id} class={state.speaking.has(p.id) ? 'speaking' : undefined}>
-            <span class="person-name">{p.name}</span>
-            {p.micOff && (
-              <span class="tile-state" role="img" aria-label={t.micOff} title={t.micOff}>
-                <MicOffIcon />
+    <aside class="panel people-panel" aria-labelledby="people-title">
+      <div class="panel-head">
+        <h2 id="people-title">{t.participantsTitle(people.length)}</h2>
+        {onClose && (
+          <button type="button" class="icon-button" aria-label={t.participantsClose} title={t.participantsClose} onClick={onClose}>
+            <CloseIcon />
+          </button>
+        )}
+      </div>
+      <div class="panel-body">
+        <ul class="people-list">
+          {ordered.map((p) => (
+            <li
+              key={p.id}
+              data-participant-item={p.id}
+              data-hand={p.hand !== null ? 'raised' : undefined}
+              class={state.speaking.has(p.id) ? 'speaking' : undefined}
+            >
+              <span class="person-name">
+                <bdi>{p.self ? t.you(p.name) : p.name}</bdi>
               </span>
-            )}
-          </li>
-        ))}
-      </ul>
-      {people.length === 1 && <p class="hint">{t.alone}</p>}
+              <span class="person-marks">
+                {p.hand !== null && (
+                  <span class="person-mark hand" role="img" aria-label={t.handRaisedLabel} title={t.handRaisedLabel}>
+                    <HandIcon />
+                  </span>
+                )}
+                {p.micOff && (
+                  <span class="person-mark" role="img" aria-label={t.micOff} title={t.micOff}>
+                    <MicOffIcon />
+                  </span>
+                )}
+              </span>
+            </li>
+          ))}
+        </ul>
+        {people.length === 1 && <p class="hint">{t.alone}</p>}
+      </div>
     </aside>
   );
 }

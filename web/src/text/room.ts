@@ -12,7 +12,16 @@ export const roomText = {
   security: 'Security',
   settings: 'Settings',
   keyboardShortcuts: 'Keyboard shortcuts',
-  moreControls: 'More',
+  // The short texts under the control bar's icons; each is part of the button's full
+  // accessible name, so voice control users can say what they see.
+  ctlMute: 'Mute',
+  ctlUnmute: 'Unmute',
+  ctlCamera: 'Camera',
+  ctlShare: 'Share',
+  ctlRaise: 'Raise',
+  ctlLower: 'Lower',
+  ctlShortcuts: 'Shortcuts',
+  ctlLeave: 'Leave',
   // Security panel.
   securityTitle: 'Security',
   closeSecurity: 'Close security',
