@@ -174,6 +174,41 @@ step('muting shows "Microphone off" on the other side’s tile, and unmuting cle
   await micOffMark(onGuest).first().waitFor({ state: 'detached' });
 });
 
+step('switching the microphone in Settings replaces the sent track without renegotiating', async () => {
+  // What the host's publish connection sends, and the offer it last negotiated.
+  const sending = () =>
+    host.page.evaluate(() => {
+      for (const pc of window.__pcs) {
+        if (pc.connectionState === 'closed') continue;
+        const audio = pc.getSenders().find((s) => s.track?.kind === 'audio');
+        if (audio) return { track: audio.track.id, label: audio.track.label, sdp: pc.localDescription?.sdp ?? '' };
+      }
+      return null;
+    });
+  const before = await sending();
+  assert.ok(before, 'the host sends a microphone');
+  await control(host.page, 'Settings').click();
+  const dialog = host.page.getByRole('dialog', { name: 'Settings', exact: true });
+  await dialog.waitFor();
+  const select = dialog.getByRole('combobox', { name: 'Microphone', exact: true });
+  const options = await select.locator('option').evaluateAll((os) => os.map((o) => ({ value: o.value, label: o.textContent })));
+  const other = options.find((o) => o.value && o.label !== before.label);
+  assert.ok(other, `a second microphone to choose from: ${JSON.stringify(options)}`);
+  await select.selectOption(other.value);
+  const after = await until('the new microphone in the sender', async () => {
+    const now = await sending();
+    return { ok: now && now.track !== before.track, ...now };
+  }, 10000);
+  assert.equal(after.sdp, before.sdp, 'the publish connection was renegotiated');
+  await host.page.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'hidden' });
+  // The guest still hears the host.
+  await until('audio from the host after the switch', async () => {
+    const r = await receiving(guest.page);
+    return { ok: r.audios >= 1, ...r };
+  }, 10000);
+});
+
 step('a chat message arrives on the other side as plain text, counted as unread until read', async () => {
   // A link and markup, which must arrive as the text typed: nothing fetched, nothing parsed.
   const first = 'Agenda: https://agenda.example/q3 <b>draft</b>';
