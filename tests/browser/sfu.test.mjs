@@ -110,10 +110,13 @@ test('a subscriber whose downlink is squeezed (HTB on the loopback) gets a lower
   });
   const tc = (...args) => execFileSync('tc', args, { stdio: 'pipe' });
   // HTB (this kernel has no prio/netem): everything goes through an unlimited default
-  // class; datagrams to the subscriber's port through a 250 kbit/s class with a short queue.
+  // class; datagrams to the subscriber's port through a 400 kbit/s class with a short queue.
+  // 400, not less: two Opus streams (~90 kbit/s with overhead) and one lowest layer
+  // (~165 kbit/s) must fit under the estimate, or the server rightly pauses all video to
+  // keep the audio, and there is no lower layer to see.
   tc('qdisc', 'add', 'dev', 'lo', 'root', 'handle', '1:', 'htb', 'default', '2');
   tc('class', 'add', 'dev', 'lo', 'parent', '1:', 'classid', '1:2', 'htb', 'rate', '10gbit');
-  tc('class', 'add', 'dev', 'lo', 'parent', '1:', 'classid', '1:1', 'htb', 'rate', '250kbit', 'ceil', '250kbit', 'burst', '4k');
+  tc('class', 'add', 'dev', 'lo', 'parent', '1:', 'classid', '1:1', 'htb', 'rate', '400kbit', 'ceil', '400kbit', 'burst', '4k');
   tc('qdisc', 'add', 'dev', 'lo', 'parent', '1:1', 'handle', '10:', 'pfifo', 'limit', '10');
   tc('filter', 'add', 'dev', 'lo', 'parent', '1:', 'protocol', 'ip', 'prio', '1', 'u32', 'match', 'ip', 'dport', String(port), '0xffff', 'flowid', '1:1');
   let squeezed;
