@@ -2,6 +2,7 @@
 // even before permission), the choices remembered on this device, which device to ask
 // for when the remembered one is gone, a microphone level for the meter, the speaker
 // (setSinkId), and the pre-join preview, whose tracks the session adopts on joining.
+import type { AdoptedLocalTracks } from './session';
 import { useEffect, useState } from 'preact/hooks';
 import { t } from './strings';
 import { getLocalMedia, openReplacement, trackDeviceId, type DeviceIds, type DeviceProblem } from './media';
@@ -315,16 +316,8 @@ export interface PreviewState {
   choices: { camera: string | null; microphone: string | null; speaker: string | null };
 }
 
-/** What MeetingSession.adoptLocalTracks takes over. */
-export interface AdoptedTracks {
-  microphone: MediaStreamTrack | null;
-  camera: MediaStreamTrack | null;
-  micMuted: boolean;
-  cameraOff: boolean;
-  audioProblem?: DeviceProblem | null;
-  videoProblem?: DeviceProblem | null;
-  choices?: DeviceIds;
-}
+/** What MeetingSession.adoptLocalTracks takes over (defined beside it). */
+export type AdoptedTracks = AdoptedLocalTracks;
 
 /**
  * The camera and microphone of the pre-join screen. It owns its tracks until take() hands
