@@ -1015,18 +1015,6 @@ void Room::set_current(DownTrack& down, int slot) noexcept {
   }
 }
 
-void Room::note_bandwidth_pause(DownTrack& d, Clock::time_point now) noexcept {
-  using std::chrono::seconds;
-  // Paused again soon after a resume: the resume did not fit, back off (1 s, 2 s, 4 s …
-  // 30 s). A pause after a good run starts over at the first step.
-  const bool failed_resume = now - d.resumed_at < seconds(3);
-  d.resume_backoff =
-      failed_resume ? std::min<Clock::duration>(
-                          std::max<Clock::duration>(2 * d.resume_backoff, seconds(1)), seconds(30))
-                    : Clock::duration{seconds(1)};
-  d.resume_blocked_until = now + d.resume_backoff;
-}
-
 void Room::allocate(Participant& sub, Clock::time_point now) noexcept {
   const std::size_t n = sub.downs.size();
   if (n == 0) return;
@@ -1047,8 +1035,6 @@ void Room::allocate(Participant& sub, Clock::time_point now) noexcept {
     r.max_width = d.preference.max_width;
     r.max_height = d.preference.max_height;
     r.paused_by_receiver = d.preference.quality == Preference::Quality::kOff;
-    // Held back after a failed resume: asks for nothing, so the budget goes to the others.
-    const bool held_back = d.target < 0 && now < d.resume_blocked_until;
     r.relevance = static_cast<int>(order.size());
     for (std::size_t k = 0; k < order.size(); ++k) {
       if (order[k] == t.owner->id) r.relevance = static_cast<int>(k);
@@ -1067,7 +1053,6 @@ void Room::allocate(Participant& sub, Clock::time_point now) noexcept {
       if (d.current == t.order[k]) r.current_layer = static_cast<int>(k);
     }
     r.layers = std::span<const LayerInfo>(infos.data(), t.layers.size());
-    if (held_back) r.paused_by_receiver = true;
   }
   AllocatorConfig config;
   config.last_n = config_.last_n;
@@ -1079,7 +1064,6 @@ void Room::allocate(Participant& sub, Clock::time_point now) noexcept {
     const int rank = sub.allocations[i].layer;
     const int slot = rank < 0 ? -1 : d.track->order[static_cast<std::size_t>(rank)];
     if (slot != d.target) {
-      const bool resumed = d.target < 0 && slot >= 0;
       d.target = slot;
       if (sub.requests[i].paused_by_receiver ||
           d.preference.quality != Preference::Quality::kHigh) {
@@ -1090,8 +1074,6 @@ void Room::allocate(Participant& sub, Clock::time_point now) noexcept {
       } else {
         d.reason = LayerReason::kBandwidth;
       }
-      if (resumed) d.resumed_at = now;
-      if (slot < 0 && d.reason == LayerReason::kBandwidth) note_bandwidth_pause(d, now);
       if (slot < 0) set_current(d, -1);
     }
     // A subscriber that is not connected yet gets its key frame when it connects.

@@ -133,13 +133,6 @@ class Room {
     int current = -1;                    // layer slot forwarded now; -1 none
     int target = -1;                     // layer slot wanted; switch at its next key frame
     LayerReason reason = LayerReason::kBandwidth;
-    // Resume back-off: a video resumed and paused again for bandwidth within a few seconds
-    // (the key frame that restarts it is what overflows the link) stays paused for
-    // `resume_backoff` before it is tried again, doubling up to a limit, so that the
-    // allocator does not flap between "one layer" and "none" with no frame decoded.
-    Clock::time_point resumed_at{};
-    Clock::time_point resume_blocked_until{};
-    Clock::duration resume_backoff{};
     std::uint32_t epoch = 0;  // bumped on every (re)start so the rewriter sees a new source
     std::uint16_t rtx_sequence = 0;
     // For sender reports.
@@ -201,8 +194,6 @@ class Room {
   void send_publisher_feedback(Participant& p, Clock::time_point now) noexcept;
   void send_reports(Clock::time_point now) noexcept;
   void allocate(Participant& subscriber, Clock::time_point now) noexcept;
-  // Starts or lengthens a video's resume back-off after a pause for bandwidth.
-  static void note_bandwidth_pause(DownTrack& d, Clock::time_point now) noexcept;
   void set_current(DownTrack& down, int slot) noexcept;
   void sort_layers(PublishedTrack& track) noexcept;
 
