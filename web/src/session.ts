@@ -396,7 +396,10 @@ export class MeetingSession {
     this.chosen[source] = deviceId;
     const l = this.state.local;
     const old = l[source];
-    if ((source === 'camera' && l.cameraOff) || (old && trackDeviceId(old) === deviceId)) {
+    // Chromium's default microphone reports the id "default": the same as no choice.
+    const inUse = trackDeviceId(old);
+    const same = inUse !== null && (inUse === deviceId || (deviceId === null && inUse === 'default'));
+    if ((source === 'camera' && l.cameraOff) || same) {
       this.setLocal({});
       return null;
     }

@@ -22,7 +22,6 @@ const core = {
   newMeetingTitle: 'New meeting',
   meetingTitle: (id: string) => `Meeting ${id}`,
   // Meeting page: before joining.
-  prejoinBody: 'Enter the name the others will see. Your browser will then ask to use your camera and microphone; you can join without them.',
   nameLabel: 'Your name',
   nameEmpty: 'Enter your name first.',
   nameTooLong: 'Use at most 64 characters.',

@@ -139,7 +139,8 @@ export function MeetingRoom({
 function RemoteAudio({ trackId, media, speaker }: { trackId: string; media: MediaStreamTrack; speaker: string | null }) {
   const el = useRef<HTMLAudioElement>(null);
   useEffect(() => {
-    if (el.current && speaker) void applySink(el.current, speaker);
+    // Always: going back to the system default (null) must take effect too.
+    if (el.current) void applySink(el.current, speaker);
   }, [speaker]);
   useEffect(() => {
     const a = el.current;
