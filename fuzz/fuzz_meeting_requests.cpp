@@ -16,6 +16,14 @@
 //   $a / $b   a browser-like answer to that offer (JSON-escaped SDP; $b with another
 //             DTLS fingerprint, i.e. a new RTCPeerConnection)
 //
+// The store is a real SqliteStore in a temporary directory, made once per World, holding
+// the meetings inputs may join (issue 7: a join never creates a meeting): "standup-42" and
+// "other-room" (no passcode, no waiting room, joining before the host allowed: the shape
+// of the older inputs), "lobby-1" (passcode "fuzzpass01", host key
+// "fuzzhostkey0000000000000000", the default settings: waiting room on) and "owned-1"
+// (passcode "fuzzpass02", owned by the account that slot 2 is signed in as; its saved
+// settings are reset for every input).
+//
 // Invariants: dispatch never throws; every reply is a JSON object with an id and exactly
 // one of result (an object) or error ({code, message} strings; never "internal", which
 // the protocol reserves for server bugs); every event is a JSON object with a string
@@ -34,6 +42,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -42,6 +51,7 @@
 
 #include "common/metrics.hpp"
 #include "meeting/conference.hpp"
+#include "meeting/policy.hpp"
 #include "rtc/counters.hpp"
 #include "rtc/media_worker.hpp"
 #include "sfu/counters.hpp"
@@ -49,6 +59,7 @@
 #include "signal/dispatcher.hpp"
 #include "signal/hub.hpp"
 #include "signal/session.hpp"
+#include "store/sqlite_store.hpp"
 
 namespace {
 
@@ -84,6 +95,47 @@ struct World {
       registry.gauge_family("conclave_worker_loop_utilisation_permille", "fuzz", {"worker"})
           .with({"0"});
   rtc::MediaWorker worker{0, "127.0.0.1", 0, "127.0.0.1", rtc_counters};
+  std::filesystem::path dir = make_dir();
+  std::unique_ptr<store::SqliteStore> store = store::SqliteStore::open(dir);
+  std::int64_t account = add_meetings(*store);
+
+  ~World() {
+    store.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+
+  static std::filesystem::path make_dir() {
+    std::string templ = (std::filesystem::temp_directory_path() / "fuzz-meeting-XXXXXX").string();
+    if (!mkdtemp(templ.data())) fail("cannot make a temporary directory", templ);
+    return templ;
+  }
+
+  static std::int64_t add_meetings(store::Store& s) {
+    store::Account a;
+    a.email = "owner@example.org";
+    a.display_name = "Owner";
+    a.password_hash = "$argon2id$not-used";
+    a.created_at = 1;
+    const auto id = s.create_account(a);
+    auto add = [&](const char* name, const char* passcode, const char* host_key,
+                   std::optional<std::int64_t> owner, const nlohmann::json& settings) {
+      store::MeetingRecord r;
+      r.id = name;
+      r.owner = owner;
+      r.passcode_hash = meeting::hash_secret(passcode);
+      r.host_key_hash = meeting::hash_secret(host_key);
+      r.settings_json = meeting::to_json(meeting::apply_settings({}, settings, false), true).dump();
+      r.created_at = r.last_used_at = 1;
+      s.create_meeting(r);
+    };
+    const json open{{"waiting_room", false}, {"join_before_host", true}};
+    add("standup-42", "", "", std::nullopt, open);
+    add("other-room", "", "", std::nullopt, open);
+    add("lobby-1", "fuzzpass01", "fuzzhostkey0000000000000000", std::nullopt, json::object());
+    add("owned-1", "fuzzpass02", "", id, json::object());
+    return id;
+  }
 };
 
 struct Round;
@@ -92,11 +144,15 @@ class FakeSession final : public signal::Session {
  public:
   FakeSession(Round& round, std::size_t slot) : round_(round), slot_(slot) {}
   std::uint64_t id() const override { return id_; }
+  const std::string& peer_address() const override { return address_; }
+  const std::string& cookie() const override { return cookie_; }
   void send(std::string text) override;
   void close(boost::beast::websocket::close_code, std::string) override { closed_ = true; }
 
   std::uint64_t id_ = 0;
   bool closed_ = false;
+  std::string address_ = "127.0.0.1";
+  std::string cookie_;  // slot 2: "session=owner", signed in as the owner of owned-1
 
  private:
   Round& round_;
@@ -123,9 +179,14 @@ struct Round {
                  });
                }) {
     engine.start();
+    world.store->update_meeting_settings("owned-1", meeting::to_json({}, true).dump());
     conference = std::make_unique<meeting::Conference>(
         control, hub, std::vector<meeting::WorkerHandle>{{&world.worker, &engine}}, registry,
-        config);
+        config, *world.store,
+        [account = world.account](std::string_view cookie) -> std::optional<meeting::SignedIn> {
+          if (cookie != "session=owner") return std::nullopt;
+          return meeting::SignedIn{account, "owner@example.org", "Owner"};
+        });
     conference->register_handlers(dispatcher);
     for (std::size_t i = 0; i < kSlots; ++i) connect(i);
   }
@@ -141,6 +202,7 @@ struct Round {
 
   void connect(std::size_t i) {
     auto s = std::make_shared<FakeSession>(*this, i);
+    if (i == 2) s->cookie_ = "session=owner";
     s->id_ = hub.attach(s);
     slots[i].session = std::move(s);
     slots[i].offer_version = 0;

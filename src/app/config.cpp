@@ -192,6 +192,52 @@ const std::vector<Key>& keys() {
     t.push_back(integer_key<unsigned>(
         "meeting.max_participants", "COUNT", "Participants per meeting at most", 2, 10000,
         [](Config & c) -> auto& { return c.meeting.max_participants; }));
+    {
+      Key k{info("meeting.create", "CHOICE",
+                 "Who may create meetings: accounts (signed-in users) or anyone (guests too; "
+                 "the creator gets a host key)"),
+            Kind::kEnum};
+      k.choices = {"accounts", "anyone"};
+      k.set = [](Config& c, const std::string& v) { c.meeting.create = v; };
+      k.get = [](const Config& c) { return c.meeting.create; };
+      t.push_back(std::move(k));
+    }
+    {
+      Key k{info("auth.signup", "CHOICE",
+                 "Who may create an account: closed (only admins, from the command line), "
+                 "invite (with an invite token), open (anyone)"),
+            Kind::kEnum};
+      k.choices = {"closed", "invite", "open"};
+      k.set = [](Config& c, const std::string& v) { c.auth.signup = v; };
+      k.get = [](const Config& c) { return c.auth.signup; };
+      t.push_back(std::move(k));
+    }
+    t.push_back(seconds_key(
+        "auth.session_ttl", "How long a sign-in lasts", 1, 365 * 24 * 3600,
+        [](Config & c) -> auto& { return c.auth.session_ttl; }));
+    t.push_back(integer_key<unsigned>(
+        "limits.join_attempts", "COUNT", "Joins per source address per minute before waits grow", 1,
+        1000000, [](Config & c) -> auto& { return c.limits.join_attempts; }));
+    t.push_back(integer_key<unsigned>(
+        "limits.passcode_failures", "COUNT",
+        "Wrong passcodes or meeting ids per source address (per limits.window) before waits "
+        "grow",
+        1, 1000000, [](Config & c) -> auto& { return c.limits.passcode_failures; }));
+    t.push_back(integer_key<unsigned>(
+        "limits.meeting_passcode_failures", "COUNT",
+        "Wrong passcodes per meeting (per limits.window) before waits grow", 1, 1000000,
+        [](Config & c) -> auto& { return c.limits.meeting_passcode_failures; }));
+    t.push_back(integer_key<unsigned>(
+        "limits.signin_failures", "COUNT",
+        "Failed sign-ins per source address and per account (per limits.window) before waits "
+        "grow",
+        1, 1000000, [](Config & c) -> auto& { return c.limits.signin_failures; }));
+    t.push_back(seconds_key(
+        "limits.window", "Quiet time after which an address or account starts over", 1,
+        7 * 24 * 3600, [](Config & c) -> auto& { return c.limits.window; }));
+    t.push_back(seconds_key(
+        "limits.backoff_max", "Longest wait the growing back-off imposes", 1, 7 * 24 * 3600,
+        [](Config & c) -> auto& { return c.limits.backoff_max; }));
     t.push_back(integer_key<unsigned>(
         "sfu.last_n", "COUNT",
         "Videos forwarded to each participant at most, the most relevant first (0: no limit)", 0,

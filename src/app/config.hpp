@@ -48,7 +48,21 @@ struct Config {
   struct Meeting {
     std::chrono::seconds reconnect_grace{15};  // a dropped participant may resume this long
     unsigned max_participants = 200;
+    std::string create = "accounts";  // who may create meetings: accounts, anyone
   } meeting;
+  struct Auth {
+    std::string signup = "closed";  // closed (admins create accounts), invite, open
+    std::chrono::seconds session_ttl{30 * 24 * 3600};
+  } auth;
+  // Attempt limits (docs/protocol.md "Attempt limits"; docs/security.md).
+  struct Limits {
+    unsigned join_attempts = 100;             // per address per minute
+    unsigned passcode_failures = 5;           // per address
+    unsigned meeting_passcode_failures = 50;  // per meeting id
+    unsigned signin_failures = 5;             // per address and per account
+    std::chrono::seconds window{600};
+    std::chrono::seconds backoff_max{900};
+  } limits;
   struct Sfu {
     unsigned last_n = 25;  // videos forwarded to each receiver at most (0: no limit)
   } sfu;

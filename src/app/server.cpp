@@ -93,6 +93,23 @@ Server::Server(const Config& config)
                         .idle_timeout = config_.websocket.idle_timeout},
       dispatcher_, registry_, tls_ != nullptr);
   router_->set_upgrades(hub_.get());
+  {
+    const auto signup = config_.auth.signup == "open"     ? auth::Signup::kOpen
+                        : config_.auth.signup == "invite" ? auth::Signup::kInvite
+                                                          : auth::Signup::kClosed;
+    api_ = std::make_unique<auth::Api>(
+        io_, *store_, *router_, registry_,
+        auth::ApiConfig{.signup = signup,
+                        .session_ttl = config_.auth.session_ttl,
+                        .tls = tls_ != nullptr,
+                        .create = config_.meeting.create == "anyone"
+                                      ? meeting::CreatePolicy::kAnyone
+                                      : meeting::CreatePolicy::kAccounts,
+                        .signin_failures = {.free = config_.limits.signin_failures,
+                                            .window = config_.limits.window,
+                                            .backoff_max = config_.limits.backoff_max}});
+    api_->install();
+  }
   http_ = std::make_unique<http::Server>(io_, *router_, tls_.get());
   http_->listen(config_.http.address, config_.http.port);
   rtc_counters_ = std::make_unique<rtc::RtcCounters>(rtc::RtcCounters::create(registry_));
@@ -101,7 +118,9 @@ Server::Server(const Config& config)
     start_conference();
     if (config_.rtc.echo) {
       spdlog::warn("rtc.echo is on: POST /rtc/echo sends media back to its sender (tests only)");
-      router_->add_async("/rtc/echo", [this](const http::Request& r) { return handle_echo(r); });
+      router_->add_async("/rtc/echo", [this](const http::Request& r, const std::string&) {
+        return handle_echo(r);
+      });
     }
   } catch (...) {
     // ~Server does not run for a constructor that throws: stop the threads here, before
@@ -150,11 +169,26 @@ void Server::start_conference() {
     engines_.back()->start();
     handles.push_back({w.get(), engines_.back().get()});
   }
+  const auto& limits = config_.limits;
+  meeting::ConferenceConfig conference_config{
+      .reconnect_grace = config_.meeting.reconnect_grace,
+      .max_participants = config_.meeting.max_participants,
+      .create = config_.meeting.create == "anyone" ? meeting::CreatePolicy::kAnyone
+                                                   : meeting::CreatePolicy::kAccounts,
+      .joins_per_address = {.free = limits.join_attempts,
+                            .window = std::chrono::seconds(60),
+                            .backoff_max = limits.backoff_max},
+      .passcode_failures_per_address = {.free = limits.passcode_failures,
+                                        .window = limits.window,
+                                        .backoff_max = limits.backoff_max},
+      .passcode_failures_per_meeting = {.free = limits.meeting_passcode_failures,
+                                        .window = limits.window,
+                                        .backoff_max = limits.backoff_max}};
   conference_ = std::make_unique<meeting::Conference>(
-      io_, *hub_, std::move(handles), registry_,
-      meeting::ConferenceConfig{.reconnect_grace = config_.meeting.reconnect_grace,
-                                .max_participants = config_.meeting.max_participants});
+      io_, *hub_, std::move(handles), registry_, conference_config, *store_,
+      [api = api_.get()](std::string_view cookie) { return api->who(cookie); });
   conference_->register_handlers(dispatcher_);
+  api_->set_conference(conference_.get());
 }
 
 void Server::stop_media_workers() {

@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "app/config.hpp"
+#include "auth/api.hpp"
 #include "common/metrics.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
@@ -54,6 +55,7 @@ class Server {
   metrics::Gauge& draining_gauge_;
   std::unique_ptr<http::StaticFiles> files_;
   std::unique_ptr<http::Router> router_;
+  std::unique_ptr<auth::Api> api_;  // outlives conference_, which asks it who is signed in
   signal::Dispatcher dispatcher_;
   std::unique_ptr<signal::Hub> hub_;
   std::unique_ptr<http::Server> http_;

@@ -52,6 +52,20 @@ Family<Counter>& Registry::counter_family(std::string name, std::string help,
   return *e.counters;
 }
 
+Family<Counter>& Registry::shared_counter_family(std::string name, std::string help,
+                                                 std::vector<std::string> labels) {
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& e : entries_) {
+      if (e->name != name) continue;
+      if (!e->counters || e->counters->label_names() != labels)
+        throw std::logic_error("metric registered twice, differently: " + name);
+      return *e->counters;
+    }
+  }
+  return counter_family(std::move(name), std::move(help), std::move(labels));
+}
+
 Family<Gauge>& Registry::gauge_family(std::string name, std::string help,
                                       std::vector<std::string> labels) {
   auto& e = add(std::move(name), std::move(help), Type::kGauge);

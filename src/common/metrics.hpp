@@ -66,6 +66,10 @@ class Registry {
   Gauge& gauge(std::string name, std::string help);
   Family<Counter>& counter_family(std::string name, std::string help,
                                   std::vector<std::string> labels);
+  // The same family for every caller that names it (two libraries counting into one
+  // family); the labels must agree.
+  Family<Counter>& shared_counter_family(std::string name, std::string help,
+                                         std::vector<std::string> labels);
   Family<Gauge>& gauge_family(std::string name, std::string help, std::vector<std::string> labels);
   // A value read at scrape time (process statistics).
   void callback(std::string name, std::string help, Type type, std::function<double()> read);

@@ -158,6 +158,7 @@ const Router::AsyncHandler* Router::async_handler(const Request& request) const 
   const auto path = path_of(request.target());
   for (const auto& [p, h] : async_routes_) {
     if (p == path) return &h;
+    if (!p.empty() && p.back() == '/' && path.substr(0, p.size()) == p) return &h;
   }
   return nullptr;
 }

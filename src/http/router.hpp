@@ -60,8 +60,11 @@ class Router {
   std::optional<Response> check_upgrade(const Request& request);
 
   // A route answered by a coroutine, for work that must wait on another thread (a media
-  // worker) without blocking the control thread. Matched on the exact path.
-  using AsyncHandler = std::function<boost::asio::awaitable<Response>(const Request&)>;
+  // worker, the password hasher) without blocking the control thread. Matched on the exact
+  // path, or, for a path ending in '/', on every path under it. The handler also gets the
+  // peer's IP address (for attempt limits held in memory).
+  using AsyncHandler =
+      std::function<boost::asio::awaitable<Response>(const Request&, const std::string& peer)>;
   void add_async(std::string path, AsyncHandler handler);
   const AsyncHandler* async_handler(const Request& request) const;
 

@@ -70,6 +70,8 @@ asio::awaitable<void> Server::serve(tcp::socket socket) {
   const auto peer = socket.remote_endpoint(ec);
   const auto who =
       ec ? std::string("-") : log::peer_for_log(peer.address().to_string(), peer.port());
+  // For attempt limits held in memory (never logged or stored in full).
+  const auto address = ec ? std::string() : peer.address().to_string();
   socket.set_option(tcp::no_delay(true), ec);
   bool handed_over = false;
   try {
@@ -82,14 +84,14 @@ asio::awaitable<void> Server::serve(tcp::socket socket) {
         spdlog::debug("TLS handshake with {} failed: {}", who, ec.message());
         co_return;
       }
-      co_await serve_requests(stream, who, handed_over);
+      co_await serve_requests(stream, who, address, handed_over);
       if (!handed_over) {
         beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
         co_await stream.async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
       }
     } else {
       TcpStream stream(std::move(socket));
-      co_await serve_requests(stream, who, handed_over);
+      co_await serve_requests(stream, who, address, handed_over);
       if (!handed_over) stream.socket().shutdown(tcp::socket::shutdown_send, ec);
     }
   } catch (const std::exception& e) {
@@ -100,7 +102,7 @@ asio::awaitable<void> Server::serve(tcp::socket socket) {
 
 template <class Stream>
 asio::awaitable<void> Server::serve_requests(Stream& stream, const std::string& who,
-                                             bool& handed_over) {
+                                             const std::string& address, bool& handed_over) {
   namespace bhttp = beast::http;
   beast::flat_buffer buffer;
   for (;;) {
@@ -141,7 +143,7 @@ asio::awaitable<void> Server::serve_requests(Stream& stream, const std::string& 
       }
       response = std::move(*refusal);
     } else if (const auto* async = router_.async_handler(request)) {
-      response = co_await (*async)(request);
+      response = co_await (*async)(request, address);
     } else {
       response = router_.handle(request);
     }

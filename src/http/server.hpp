@@ -47,7 +47,7 @@ class Server {
   boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket);
   template <class Stream>
   boost::asio::awaitable<void> serve_requests(Stream& stream, const std::string& who,
-                                             bool& handed_over);
+                                              const std::string& address, bool& handed_over);
 
   boost::asio::io_context& io_;
   Router& router_;                  // Passed by argument.

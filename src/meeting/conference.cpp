@@ -8,6 +8,8 @@
 
 #include <algorithm>
 
+#include "common/attempts.hpp"
+
 namespace conclave::meeting {
 
 namespace asio = boost::asio;
@@ -221,11 +223,17 @@ std::optional<std::string> normalise_display_name(std::string_view name) {
 // ---------------------------------------------------------------------------------------
 
 Conference::Conference(asio::io_context& io, signal::Hub& hub, std::vector<WorkerHandle> workers,
-                       metrics::Registry& registry, ConferenceConfig config)
+                       metrics::Registry& registry, ConferenceConfig config, store::Store& store,
+                       WhoIsSignedIn who)
     : io_(io),
       hub_(hub),
       workers_(std::move(workers)),
       config_(config),
+      store_(store),
+      who_(std::move(who)),
+      joins_per_address_(config.joins_per_address),
+      failures_per_address_(config.passcode_failures_per_address),
+      failures_per_meeting_(config.passcode_failures_per_meeting),
       meetings_gauge_(
           registry.gauge("conclave_meetings", "Meetings with at least one participant.")),
       participants_gauge_(registry.gauge("conclave_participants",
@@ -233,7 +241,8 @@ Conference::Conference(asio::io_context& io, signal::Hub& hub, std::vector<Worke
                                          "grace period included).")),
       joins_(registry.counter("conclave_joins_total", "Participants that joined a meeting.")),
       leaves_(registry.counter_family("conclave_leaves_total", "Participants that left, by reason.",
-                                      {"reason"})) {
+                                      {"reason"})),
+      attempts_(metrics::attempts_family(registry)) {
   hub_.on_closed([this](std::uint64_t session) { on_session_closed(session); });
 }
 
@@ -265,10 +274,20 @@ rtc::sdp::LocalTransport Conference::local_transport(const Meeting& m,
 }
 
 void Conference::register_handlers(signal::Dispatcher& d) {
-  d.on("join", [this](signal::Session& s, const signal::Request& r) { return join(s, r.body); });
+  d.on("join", [this](signal::Session& s, const signal::Request& r) {
+    const Requester guard(requester_, s.id());
+    return join(s, r.body);
+  });
+  // Everything but join and leave needs an admitted participant: the waiting room is
+  // enforced here, for every request at once.
   auto member = [this](json (Conference::*fn)(Participant&, const json&)) {
     return [this, fn](signal::Session& s, const signal::Request& r) {
-      return (this->*fn)(joined(s), r.body);
+      const Requester guard(requester_, s.id());
+      Participant& p = joined(s);
+      if (!p.admitted) {
+        throw RequestError("forbidden", "you are in the waiting room until a host lets you in");
+      }
+      return (this->*fn)(p, r.body);
     };
   };
   d.on("publish", member(&Conference::publish));
@@ -279,7 +298,23 @@ void Conference::register_handlers(signal::Dispatcher& d) {
   d.on("subscribe_answer", member(&Conference::subscribe_answer));
   d.on("ice_restart", member(&Conference::ice_restart));
   d.on("relay", member(&Conference::relay));
-  d.on("leave", [this](signal::Session& s, const signal::Request&) { return leave(s, joined(s)); });
+  d.on("admit", member(&Conference::admit));
+  d.on("deny", member(&Conference::deny));
+  d.on("remove", member(&Conference::remove_request));
+  d.on("mute_participant", member(&Conference::mute_participant));
+  d.on("mute_all", member(&Conference::mute_all));
+  d.on("ask_unmute", member(&Conference::ask_unmute));
+  d.on("stop_video", member(&Conference::stop_video));
+  d.on("spotlight", member(&Conference::spotlight));
+  d.on("set_settings", member(&Conference::set_settings));
+  d.on("set_role", member(&Conference::set_role));
+  d.on("transfer_host", member(&Conference::transfer_host));
+  d.on("end_meeting", member(&Conference::end_meeting));
+  d.on("rename", member(&Conference::rename));
+  d.on("leave", [this](signal::Session& s, const signal::Request&) {
+    const Requester guard(requester_, s.id());
+    return leave(s, joined(s));
+  });
 }
 
 Conference::Participant& Conference::joined(signal::Session& session) {
@@ -305,7 +340,6 @@ json Conference::join(signal::Session& session, const json& body) {
                        fmt::format("this server speaks protocol {}", kProtocolVersion));
   }
   const auto meeting_id = string_field(body, "meeting", 64);
-  if (!is_meeting_id(meeting_id)) throw RequestError("no_such_meeting", "no such meeting");
   const auto raw_name = string_field(body, "name", 512);
   const auto name = normalise_display_name(raw_name);
   if (!name) {
@@ -316,73 +350,252 @@ json Conference::join(signal::Session& session, const json& body) {
   if (const auto it = body.find("reconnect"); it != body.end() && !it->is_null()) {
     token = string_field(body, "reconnect", 64);
   }
-  if (token) {
-    const auto it = by_token_.find(*token);
-    if (it == by_token_.end() || it->second->meeting->id != meeting_id) {
-      throw RequestError("reconnect_expired", "that session has ended; join again");
+  if (!token) return join_new(session, body, meeting_id, *name);
+
+  // A resume: the token is the credential (128 random bits, one use), so neither the
+  // passcode nor the waiting room is asked again; a removed participant's token is gone.
+  const auto it = by_token_.find(*token);
+  if (it == by_token_.end() || it->second->meeting->id != meeting_id) {
+    throw RequestError("reconnect_expired", "that session has ended; join again");
+  }
+  Participant& p = *it->second;
+  if (p.session != 0) {
+    if (auto old = hub_.find(p.session)) {
+      old->send(json{{"event", "closing"}, {"reason", "replaced"}}.dump());
+      old->close(static_cast<boost::beast::websocket::close_code>(4001),
+                 "replaced by a new connection");
     }
-    Participant& p = *it->second;
-    if (p.session != 0) {
-      if (auto old = hub_.find(p.session)) {
-        old->send(json{{"event", "closing"}, {"reason", "replaced"}}.dump());
-        old->close(static_cast<boost::beast::websocket::close_code>(4001),
-                   "replaced by a new connection");
-      }
-      by_session_.erase(p.session);
-    }
-    p.session = session.id();
-    by_session_[p.session] = &p;
-    p.grace.reset();
-    // A fresh token for every resume: one that leaked is good for one takeover at most.
-    by_token_.erase(p.reconnect_token);
-    p.reconnect_token = random_token();
-    by_token_[p.reconnect_token] = &p;
+    by_session_.erase(p.session);
+  }
+  p.session = session.id();
+  by_session_[p.session] = &p;
+  p.grace.reset();
+  // A fresh token for every resume: one that leaked is good for one takeover at most.
+  by_token_.erase(p.reconnect_token);
+  p.reconnect_token = random_token();
+  by_token_[p.reconnect_token] = &p;
+  if (p.admitted) {
     // Whatever offer was in flight may have been lost with the old connection.
     p.offer_outstanding = false;
     p.offer_dirty = true;
     send_offer_soon(p);
-    json roster = json::array();
-    for (auto& other : p.meeting->participants) {
+  }
+  return join_result(p, true);
+}
+
+json Conference::join_result(Participant& p, bool resumed) {
+  Meeting& m = *p.meeting;
+  json roster = json::array();
+  if (p.admitted) {
+    for (auto& other : m.participants) {
       if (other.get() != &p) roster.push_back(describe(*other));
     }
-    return {{"participant", describe(p)}, {"reconnect_token", p.reconnect_token}, {"resumed", true},
-            {"meeting", meeting_id},      {"roster", std::move(roster)},          {"last_n", 0}};
   }
+  json result{{"participant", describe(p)},
+              {"reconnect_token", p.reconnect_token},
+              {"resumed", resumed},
+              {"meeting", m.id},
+              {"state", p.admitted ? "admitted" : "waiting"},
+              {"role", role_name(p.role)},
+              // Someone waiting learns nothing of the meeting but that they wait.
+              {"settings", p.admitted ? to_json(m.settings) : json(nullptr)},
+              {"spotlight", m.spotlight.empty() || !p.admitted ? json(nullptr) : json(m.spotlight)},
+              {"roster", std::move(roster)},
+              {"last_n", 0}};
+  if (!p.admitted) result["waiting_reason"] = p.host_absent ? "host_absent" : "host_admits";
+  if (p.admitted && p.role != Role::kParticipant) {
+    json waiting = json::array();
+    for (auto& w : m.waiting) {
+      waiting.push_back({{"id", w->wire_id},
+                         {"name", w->name},
+                         {"signed_in", w->account.has_value()},
+                         {"since", w->waiting_since}});
+    }
+    result["waiting"] = std::move(waiting);
+  }
+  return result;
+}
 
+namespace {
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// A passcode hash for meetings that do not exist, so that a wrong id costs the same hash
+// as a wrong passcode (the two must not be told apart, not even by timing).
+const std::string& dummy_hash() {
+  static const std::string hash = hash_secret("no such meeting, no such passcode");
+  return hash;
+}
+
+}  // namespace
+
+json Conference::join_new(signal::Session& session, const json& body, const std::string& meeting_id,
+                          const std::string& name) {
   // Only new participants are refused while draining: a dropped one may still resume.
   if (draining_) throw RequestError("draining", "the server is shutting down; try again shortly");
-  auto mit = meetings_.find(meeting_id);
-  if (mit != meetings_.end() && mit->second->participants.size() >= config_.max_participants) {
+  const auto now = std::chrono::steady_clock::now();
+  const std::string address = AttemptLimiter::address_key(session.peer_address());
+  auto limited = [&](std::chrono::seconds wait) {
+    attempts_.with({"join", "limited"}).inc();
+    throw RequestError("too_many_attempts",
+                       fmt::format("too many attempts, try again in {} s", wait.count()),
+                       wait.count());
+  };
+  for (auto* limiter : {&joins_per_address_, &failures_per_address_}) {
+    if (const auto wait = limiter->check(address, now); wait.count() > 0) limited(wait);
+  }
+  if (const auto wait = failures_per_meeting_.check(meeting_id, now); wait.count() > 0)
+    limited(wait);
+  joins_per_address_.count(address, now);
+
+  std::string passcode;
+  if (const auto it = body.find("passcode"); it != body.end() && !it->is_null())
+    passcode = string_field(body, "passcode", 64);
+  std::string host_key;
+  if (const auto it = body.find("host_key"); it != body.end() && !it->is_null())
+    host_key = string_field(body, "host_key", 64);
+  std::string device;
+  if (const auto it = body.find("device"); it != body.end() && !it->is_null()) {
+    device = string_field(body, "device", 64);
+    if (!is_device_id(device)) {
+      throw RequestError(signal::errors::kBadRequest,
+                         "'device' must be 16 to 64 characters of A-Z, a-z, 0-9, - and _");
+    }
+  }
+
+  // The meeting and its passcode. A running meeting has the current hashes; otherwise the
+  // store. Either way exactly one hash is checked.
+  Meeting* live = nullptr;
+  std::optional<store::MeetingRecord> record;
+  if (const auto mit = meetings_.find(meeting_id); mit != meetings_.end()) {
+    live = mit->second.get();
+  } else if (is_meeting_id(meeting_id)) {
+    record = store_.find_meeting(meeting_id);
+  }
+  const std::string& stored = live     ? live->passcode_hash
+                              : record ? record->passcode_hash
+                                       : dummy_hash();
+  const bool exists = live != nullptr || record.has_value();
+  const bool passcode_ok = verify_secret(stored, passcode) && exists;
+  if (!passcode_ok) {
+    failures_per_address_.count(address, now);
+    failures_per_meeting_.count(meeting_id, now);
+    attempts_.with({"passcode", "failed"}).inc();
+    throw RequestError("no_such_meeting",
+                       "no such meeting, or the passcode is wrong; check the whole link");
+  }
+  attempts_.with({"passcode", "ok"}).inc();
+
+  const auto account = who_ ? who_(session.cookie()) : std::nullopt;
+  const std::optional<std::int64_t> owner = live ? live->owner : record->owner;
+  const std::string& host_key_hash = live ? live->host_key_hash : record->host_key_hash;
+  const bool host_capable =
+      (account && owner && *owner == account->account) ||
+      (!host_key.empty() && !host_key_hash.empty() && verify_secret(host_key_hash, host_key));
+  const Settings& settings = live ? live->settings : settings_from_stored(record->settings_json);
+
+  if (settings.locked && !host_capable)
+    throw RequestError("locked", "the host has locked this meeting");
+  if (live && ((account && live->banned_accounts.count(account->account)) ||
+               (!device.empty() && live->banned_devices.count(device)))) {
+    throw RequestError("forbidden", "you were removed from this meeting");
+  }
+  if (!host_capable && settings.authenticated_only && !account)
+    throw RequestError("forbidden", "only signed-in users may join this meeting");
+  if (!host_capable && !settings.allowed_domains.empty() &&
+      !(account && email_domain_allowed(account->email, settings.allowed_domains))) {
+    throw RequestError("forbidden",
+                       "only signed-in users with an email address of the meeting's allowed "
+                       "domains may join this meeting");
+  }
+  if (live && live->participants.size() + live->waiting.size() >= config_.max_participants)
     throw RequestError("meeting_full", "this meeting is full");
-  }
-  if (mit == meetings_.end()) {
-    auto m = std::make_unique<Meeting>();
-    m->id = meeting_id;
-    m->room = random_u64();
-    m->worker = next_worker_++ % workers_.size();
-    by_room_[m->room] = m.get();
-    mit = meetings_.emplace(meeting_id, std::move(m)).first;
-    meetings_gauge_.add(1);
-  }
-  Meeting& m = *mit->second;
+
+  Meeting& m = live ? *live : open_meeting(*record);
   auto owned = std::make_unique<Participant>();
   Participant& p = *owned;
   p.id = random_u64();
   p.wire_id = wire_id('p', p.id);
-  p.name = *name;
+  p.name = name;
   p.meeting = &m;
   p.session = session.id();
   p.reconnect_token = random_token();
   p.refilled = p.publish_refilled = p.relay_refilled = std::chrono::steady_clock::now();
   p.subscribe_ice = rtc::IceLiteAgent::generate("");
   p.subscribe_session_id = random_u64() >> 2;
-  json roster = json::array();
-  for (auto& other : m.participants) roster.push_back(describe(*other));
-  m.participants.push_back(std::move(owned));
+  p.account = account;
+  p.device = device;
+  p.host_capable = host_capable;
+  p.waiting_since = unix_now();
   by_session_[p.session] = &p;
   by_token_[p.reconnect_token] = &p;
   participants_gauge_.add(1);
   joins_.inc();
+  attempts_.with({"join", "ok"}).inc();
+
+  const bool hosted = host_present(m);
+  bool admit = false;
+  if (host_capable) {
+    p.role = hosted ? Role::kCohost : Role::kHost;
+    admit = true;
+  } else if (!hosted && !m.settings.join_before_host) {
+    p.host_absent = true;
+  } else {
+    admit = !m.settings.waiting_room || (m.settings.members_skip_waiting && account);
+  }
+  m.waiting.push_back(std::move(owned));
+  if (admit) {
+    admit_now(p, false);
+    if (p.role == Role::kHost) after_host_arrived(m);
+  } else {
+    notify_waiting(m);
+  }
+  return join_result(p, false);
+}
+
+Conference::Meeting& Conference::open_meeting(const store::MeetingRecord& record) {
+  auto m = std::make_unique<Meeting>();
+  m->id = record.id;
+  m->room = random_u64();
+  m->worker = next_worker_++ % workers_.size();
+  m->owner = record.owner;
+  m->passcode_hash = record.passcode_hash;
+  m->host_key_hash = record.host_key_hash;
+  m->settings = settings_from_stored(record.settings_json);
+  by_room_[m->room] = m.get();
+  Meeting& ref = *m;
+  meetings_.emplace(record.id, std::move(m));
+  meetings_gauge_.add(1);
+  try {
+    store_.touch_meeting(record.id, unix_now());
+  } catch (const store::StoreError& e) {
+    spdlog::warn("cannot record the use of a meeting: {}", e.what());
+  }
+  return ref;
+}
+
+bool Conference::host_present(const Meeting& m) const {
+  return std::any_of(m.participants.begin(), m.participants.end(),
+                     [](const auto& p) { return p->role == Role::kHost; });
+}
+
+// Moves p from the waiting room into the meeting: from now on it is in the roster, gets
+// media and relays, and others hear of it.
+void Conference::admit_now(Participant& p, bool tell) {
+  Meeting& m = *p.meeting;
+  const auto it = std::find_if(m.waiting.begin(), m.waiting.end(),
+                               [&](const auto& w) { return w.get() == &p; });
+  if (it == m.waiting.end()) return;
+  json roster = json::array();
+  for (auto& other : m.participants) roster.push_back(describe(*other));
+  m.participants.push_back(std::move(*it));
+  m.waiting.erase(it);
+  p.admitted = true;
+  p.host_absent = false;
   const auto pid = p.id;
   {
     auto& w = workers_[m.worker];
@@ -392,8 +605,17 @@ json Conference::join(signal::Session& session, const json& body) {
   }
   broadcast(m, json{{"event", "participant_joined"}, {"participant", describe(p)}}, &p);
   sync_subscriptions(p);
-  return {{"participant", describe(p)}, {"reconnect_token", p.reconnect_token}, {"resumed", false},
-          {"meeting", meeting_id},      {"roster", std::move(roster)},          {"last_n", 0}};
+  if (tell) {
+    // Admitted from the waiting room: the roster and the rest, as a join result would
+    // have given them.
+    json event = join_result(p, false);
+    event.erase("participant");
+    event.erase("reconnect_token");
+    event.erase("resumed");
+    event.erase("state");
+    event["event"] = "admitted";
+    send(p, event);
+  }
 }
 
 json Conference::leave(signal::Session& session, Participant& p) {
@@ -423,7 +645,7 @@ void Conference::on_session_closed(std::uint64_t session) {
       });
 }
 
-void Conference::remove(Participant& p, const char* reason) {
+void Conference::remove(Participant& p, const char* reason, bool quiet) {
   spdlog::debug("participant {} leaves meeting ({})", p.wire_id, reason);
   Meeting& m = *p.meeting;
   if (p.session) {
@@ -431,24 +653,404 @@ void Conference::remove(Participant& p, const char* reason) {
     p.session = 0;
   }
   by_token_.erase(p.reconnect_token);
-  const auto pid = p.id;
-  {
-    auto& w = workers_[m.worker];
-    asio::post(w.worker->io(),
-               [engine = w.engine, room = m.room, pid] { engine->remove_participant(room, pid); });
-  }
-  const auto wire = p.wire_id;
-  std::erase_if(m.participants, [&p](const auto& q) { return q.get() == &p; });
   participants_gauge_.add(-1);
   leaves_.with({reason}).inc();
-  broadcast(m, json{{"event", "participant_left"}, {"participant", wire}, {"reason", reason}},
-            nullptr);
-  for (auto& other : m.participants) sync_subscriptions(*other);
-  if (m.participants.empty()) {
+  if (!p.admitted) {
+    std::erase_if(m.waiting, [&p](const auto& q) { return q.get() == &p; });
+    if (!quiet) notify_waiting(m);
+  } else {
+    const auto pid = p.id;
+    {
+      auto& w = workers_[m.worker];
+      asio::post(w.worker->io(), [engine = w.engine, room = m.room, pid] {
+        engine->remove_participant(room, pid);
+      });
+    }
+    const auto wire = p.wire_id;
+    const bool was_host = p.role == Role::kHost;
+    std::erase_if(m.participants, [&p](const auto& q) { return q.get() == &p; });
+    if (!quiet) {
+      broadcast(m, json{{"event", "participant_left"}, {"participant", wire}, {"reason", reason}},
+                nullptr);
+      if (m.spotlight == wire) {
+        m.spotlight.clear();
+        broadcast(m, json{{"event", "spotlight"}, {"participant", nullptr}, {"by", nullptr}},
+                  nullptr);
+      }
+      for (auto& other : m.participants) sync_subscriptions(*other);
+      if (was_host) hand_over_host(m);
+    }
+  }
+  if (m.participants.empty() && m.waiting.empty()) {
     by_room_.erase(m.room);
     meetings_.erase(m.id);
     meetings_gauge_.add(-1);
   }
+}
+
+// A host is in the meeting now: those who waited only for that go in, or on to the host.
+void Conference::after_host_arrived(Meeting& m) {
+  std::vector<Participant*> absent;
+  for (auto& w : m.waiting) {
+    if (w->host_absent) absent.push_back(w.get());
+  }
+  for (Participant* w : absent) {
+    w->host_absent = false;
+    if (!m.settings.waiting_room || (m.settings.members_skip_waiting && w->account))
+      admit_now(*w, true);
+  }
+  notify_waiting(m);
+}
+
+// The host has gone: the longest-present co-host, else the longest-present signed-in
+// participant, becomes host; else nobody until a host-capable person joins.
+void Conference::hand_over_host(Meeting& m) {
+  if (host_present(m)) return;
+  Participant* next = nullptr;
+  for (auto& p : m.participants) {
+    if (p->role == Role::kCohost) {
+      next = p.get();
+      break;
+    }
+  }
+  if (!next) {
+    for (auto& p : m.participants) {
+      if (p->account) {
+        next = p.get();
+        break;
+      }
+    }
+  }
+  if (!next) return;
+  next->role = Role::kHost;
+  broadcast(m, json{{"event", "role_changed"}, {"participant", next->wire_id}, {"role", "host"}},
+            nullptr);
+  after_host_arrived(m);
+}
+
+// The waiting list, to everyone who may admit.
+void Conference::notify_waiting(Meeting& m) {
+  json waiting = json::array();
+  for (auto& w : m.waiting) {
+    waiting.push_back({{"id", w->wire_id},
+                       {"name", w->name},
+                       {"signed_in", w->account.has_value()},
+                       {"since", w->waiting_since}});
+  }
+  const auto text = json{{"event", "waiting_changed"}, {"waiting", std::move(waiting)}}.dump();
+  for (auto& p : m.participants) {
+    if (p->role == Role::kParticipant || p->session == 0) continue;
+    deliver(p->session, text);
+  }
+}
+
+// Tells p why, then closes its WebSocket after what is queued.
+void Conference::close_session(Participant& p, const char* reason, unsigned short code) {
+  if (p.session == 0) return;
+  if (auto s = hub_.find(p.session)) {
+    s->send(json{{"event", "closing"}, {"reason", reason}}.dump());
+    s->close(static_cast<boost::beast::websocket::close_code>(code), reason);
+  }
+}
+
+void Conference::end(Meeting& m, const char* reason) {
+  // Everyone goes at once; nobody is told of anybody else leaving.
+  std::vector<Participant*> all;
+  for (auto& p : m.participants) all.push_back(p.get());
+  for (auto& p : m.waiting) all.push_back(p.get());
+  const auto room = m.room;
+  for (Participant* p : all) close_session(*p, reason, 4004);
+  for (Participant* p : all) {
+    if (by_room_.count(room) == 0) break;  // the meeting went with its last participant
+    if (Participant* q = find_by_id(room, p->id)) remove(*q, "ended", /*quiet=*/true);
+  }
+}
+
+Conference::Participant& Conference::target_of(Participant& p, const json& body, bool waiting_too) {
+  const auto id = string_field(body, "participant", 64);
+  Participant* t = find_participant(*p.meeting, id);
+  if (!t && waiting_too) t = find_waiting(*p.meeting, id);
+  if (!t) throw RequestError("unknown_participant", "nobody with that id is in the meeting");
+  return *t;
+}
+
+namespace {
+
+void require_moderator(Role role, const char* what) {
+  if (role == Role::kParticipant) {
+    throw RequestError("forbidden", fmt::format("only the host and co-hosts may {}", what));
+  }
+}
+
+void require_host(Role role, const char* what) {
+  if (role != Role::kHost)
+    throw RequestError("forbidden", fmt::format("only the host may {}", what));
+}
+
+// Nobody acts on the host but the host.
+void require_may_act_on(Role actor, Role target) {
+  if (target == Role::kHost && actor != Role::kHost)
+    throw RequestError("forbidden", "only the host may do that to the host");
+}
+
+}  // namespace
+
+json Conference::admit(Participant& p, const json& body) {
+  require_moderator(p.role, "admit people");
+  Meeting& m = *p.meeting;
+  const auto& who = field(body, "participant");
+  if (who == "all") {
+    std::vector<Participant*> all;
+    for (auto& w : m.waiting) all.push_back(w.get());
+    for (Participant* w : all) admit_now(*w, true);
+  } else {
+    const auto id = string_field(body, "participant", 64);
+    Participant* w = find_waiting(m, id);
+    if (!w) throw RequestError("unknown_participant", "nobody with that id is waiting");
+    admit_now(*w, true);
+  }
+  notify_waiting(m);
+  return json::object();
+}
+
+json Conference::deny(Participant& p, const json& body) {
+  require_moderator(p.role, "turn people away");
+  const auto id = string_field(body, "participant", 64);
+  Participant* w = find_waiting(*p.meeting, id);
+  if (!w) throw RequestError("unknown_participant", "nobody with that id is waiting");
+  send(*w, json{{"event", "denied"}});
+  close_session(*w, "denied", 4003);
+  remove(*w, "denied");
+  return json::object();
+}
+
+json Conference::remove_request(Participant& p, const json& body) {
+  require_moderator(p.role, "remove people");
+  const bool ban = bool_field(body, "ban", false);
+  Participant& t = target_of(p, body, /*waiting_too=*/true);
+  if (&t == &p) throw RequestError(signal::errors::kBadRequest, "use 'leave' to leave");
+  require_may_act_on(p.role, t.role);
+  Meeting& m = *p.meeting;
+  if (ban) {
+    if (t.account) m.banned_accounts.insert(t.account->account);
+    if (!t.device.empty()) m.banned_devices.insert(t.device);
+  }
+  close_session(t, "removed", 4002);
+  remove(t, "removed");
+  return json::object();
+}
+
+void Conference::block_track(Participant& owner, Track& t, bool blocked) {
+  if (t.blocked == blocked) return;
+  t.blocked = blocked;
+  const auto pid = owner.id;
+  const auto tid = t.id;
+  post_to_worker(*owner.meeting,
+                 [pid, tid, blocked](sfu::Room& room) { room.set_blocked(pid, tid, blocked); });
+}
+
+// Mutes target's tracks of `source` for everyone, stops forwarding them, and tells target.
+void Conference::mute_by_host(Participant& by, Participant& target, sfu::Source source) {
+  const bool audio = source == sfu::Source::kMicrophone;
+  if (audio) {
+    target.host_muted_audio = true;
+    target.unmute_allowed = false;
+  }
+  bool any = false;
+  for (auto& t : target.tracks) {
+    if (t.source != source) continue;
+    any = true;
+    block_track(target, t, true);
+    if (!t.muted) {
+      t.muted = true;
+      broadcast(*target.meeting,
+                json{{"event", "track_muted"},
+                     {"participant", target.wire_id},
+                     {"track", t.wire_id},
+                     {"muted", true}},
+                &target);
+    }
+    send(target, json{{"event", audio ? "muted_by_host" : "video_stopped"},
+                      {"track", t.wire_id},
+                      {"by", by.wire_id}});
+  }
+  // Nothing published yet: the microphone they publish next starts muted; say so now.
+  if (!any && audio)
+    send(target, json{{"event", "muted_by_host"}, {"track", nullptr}, {"by", by.wire_id}});
+}
+
+json Conference::mute_participant(Participant& p, const json& body) {
+  require_moderator(p.role, "mute others");
+  Participant& t = target_of(p, body);
+  require_may_act_on(p.role, t.role);
+  mute_by_host(p, t, sfu::Source::kMicrophone);
+  return json::object();
+}
+
+json Conference::mute_all(Participant& p, const json&) {
+  require_moderator(p.role, "mute everyone");
+  for (auto& t : p.meeting->participants) {
+    if (t->role == Role::kParticipant) mute_by_host(p, *t, sfu::Source::kMicrophone);
+  }
+  return json::object();
+}
+
+json Conference::ask_unmute(Participant& p, const json& body) {
+  require_moderator(p.role, "ask others to unmute");
+  Participant& t = target_of(p, body);
+  if (&t == &p) throw RequestError(signal::errors::kBadRequest, "that is you");
+  t.unmute_allowed = true;
+  send(t, json{{"event", "unmute_requested"}, {"by", p.wire_id}});
+  return json::object();
+}
+
+json Conference::stop_video(Participant& p, const json& body) {
+  require_moderator(p.role, "stop others' video");
+  Participant& t = target_of(p, body);
+  require_may_act_on(p.role, t.role);
+  mute_by_host(p, t, sfu::Source::kCamera);
+  return json::object();
+}
+
+json Conference::spotlight(Participant& p, const json& body) {
+  require_moderator(p.role, "spotlight someone");
+  const auto& who = field(body, "participant");
+  Meeting& m = *p.meeting;
+  std::string next;
+  if (!who.is_null()) next = target_of(p, body).wire_id;
+  if (next != m.spotlight) {
+    m.spotlight = next;
+    broadcast(m,
+              json{{"event", "spotlight"},
+                   {"participant", next.empty() ? json(nullptr) : json(next)},
+                   {"by", p.wire_id}},
+              nullptr);
+  }
+  return json::object();
+}
+
+void Conference::save_settings(const Meeting& m) {
+  if (!m.owner) return;  // a guest's meeting keeps its settings for this session only
+  try {
+    store_.update_meeting_settings(m.id, to_json(m.settings, /*saved=*/true).dump());
+  } catch (const store::StoreError& e) {
+    spdlog::warn("cannot save a meeting's settings: {}", e.what());
+  }
+}
+
+json Conference::set_settings(Participant& p, const json& body) {
+  require_moderator(p.role, "change the meeting's settings");
+  Meeting& m = *p.meeting;
+  const Settings before = m.settings;
+  const Settings after = apply_settings(before, field(body, "settings"));
+  if (after == before) return json::object();
+  m.settings = after;
+  save_settings(m);
+  const json event{{"event", "settings_changed"}, {"settings", to_json(after)}, {"by", p.wire_id}};
+  broadcast(m, event, nullptr);
+  if (after.locked != before.locked) {
+    const auto text = event.dump();
+    for (auto& w : m.waiting) {
+      if (w->session == 0) continue;
+      deliver(w->session, text);
+    }
+  }
+  if (after.screen_share == Settings::Share::kHosts &&
+      before.screen_share != Settings::Share::kHosts) {
+    // Shares of participants end now, as if they had unpublished them.
+    for (auto& q : m.participants) {
+      if (q->role != Role::kParticipant) continue;
+      std::vector<Track> gone;
+      for (const auto& t : q->tracks) {
+        if (t.source == sfu::Source::kScreen) gone.push_back(t);
+      }
+      if (gone.empty()) continue;
+      std::erase_if(q->tracks, [](const Track& t) { return t.source == sfu::Source::kScreen; });
+      const auto pid = q->id;
+      for (const auto& t : gone) {
+        post_to_worker(m, [pid, tid = t.id](sfu::Room& room) { room.unpublish(pid, tid); });
+        send(*q, json{{"event", "track_unpublished"},
+                      {"participant", q->wire_id},
+                      {"track", t.wire_id}});
+      }
+      announce_unpublished(*q, gone);
+      for (auto& other : m.participants) {
+        if (other.get() != q.get()) sync_subscriptions(*other);
+      }
+    }
+  }
+  // Turning the waiting room off lets those waiting for a host's decision in.
+  if (!after.waiting_room && before.waiting_room && host_present(m)) {
+    std::vector<Participant*> all;
+    for (auto& w : m.waiting) all.push_back(w.get());
+    for (Participant* w : all) admit_now(*w, true);
+    notify_waiting(m);
+  }
+  return json::object();
+}
+
+json Conference::set_role(Participant& p, const json& body) {
+  require_host(p.role, "make or unmake co-hosts");
+  const auto role = string_field(body, "role", 16);
+  Participant& t = target_of(p, body);
+  if (&t == &p) throw RequestError(signal::errors::kBadRequest, "use 'transfer_host' instead");
+  Role next;
+  if (role == "cohost") {
+    next = Role::kCohost;
+  } else if (role == "participant") {
+    next = Role::kParticipant;
+  } else {
+    throw RequestError(signal::errors::kBadRequest, "'role' must be cohost or participant");
+  }
+  if (t.role != next) {
+    t.role = next;
+    broadcast(*p.meeting,
+              json{{"event", "role_changed"}, {"participant", t.wire_id}, {"role", role}}, nullptr);
+    if (next == Role::kCohost) notify_waiting(*p.meeting);
+  }
+  return json::object();
+}
+
+json Conference::transfer_host(Participant& p, const json& body) {
+  require_host(p.role, "hand over the host role");
+  Participant& t = target_of(p, body);
+  if (&t == &p) throw RequestError(signal::errors::kBadRequest, "you are the host already");
+  t.role = Role::kHost;
+  p.role = Role::kCohost;
+  Meeting& m = *p.meeting;
+  broadcast(m, json{{"event", "role_changed"}, {"participant", t.wire_id}, {"role", "host"}},
+            nullptr);
+  broadcast(m, json{{"event", "role_changed"}, {"participant", p.wire_id}, {"role", "cohost"}},
+            nullptr);
+  notify_waiting(m);
+  return json::object();
+}
+
+json Conference::end_meeting(Participant& p, const json&) {
+  require_host(p.role, "end the meeting for everyone");
+  // After the reply, which the session queues when this handler returns.
+  asio::post(io_, [this, room = p.meeting->room] {
+    if (const auto it = by_room_.find(room); it != by_room_.end())
+      end(*it->second, "meeting_ended");
+  });
+  return json::object();
+}
+
+json Conference::rename(Participant& p, const json& body) {
+  if (!p.meeting->settings.rename_self && p.role == Role::kParticipant)
+    throw RequestError("forbidden", "the host does not allow changing names in this meeting");
+  const auto name = normalise_display_name(string_field(body, "name", 512));
+  if (!name) {
+    throw RequestError(signal::errors::kBadRequest,
+                       "'name' must be 1 to 64 characters, without control characters");
+  }
+  if (*name != p.name) {
+    p.name = *name;
+    broadcast(*p.meeting,
+              json{{"event", "participant_renamed"}, {"participant", p.wire_id}, {"name", p.name}},
+              nullptr);
+  }
+  return json::object();
 }
 
 // ---------------------------------------------------------------------------------------
@@ -525,6 +1127,13 @@ json Conference::publish(Participant& p, const json& body) {
     declared.push_back(std::move(d));
   }
   if (screens > 1) throw RequestError(signal::errors::kBadRequest, "at most one screen share");
+  const bool shares = std::any_of(declared.begin(), declared.end(), [](const Declared& d) {
+    return d.source == sfu::Source::kScreen;
+  });
+  if (shares && p.role == Role::kParticipant &&
+      p.meeting->settings.screen_share == Settings::Share::kHosts) {
+    throw RequestError("forbidden", "only the host and co-hosts may share their screen");
+  }
 
   Meeting& m = *p.meeting;
   const bool new_connection =
@@ -594,6 +1203,8 @@ json Conference::publish(Participant& p, const json& body) {
       t.kind = d.kind;
       t.source = d.source;
       t.muted = d.muted;
+      // A host's mute holds for a microphone track published after it, too.
+      if (p.host_muted_audio && t.source == sfu::Source::kMicrophone) t.muted = t.blocked = true;
     }
     t.layers =
         static_cast<int>(std::max<std::size_t>(1, std::min<std::size_t>(3, nm->rids.size())));
@@ -646,6 +1257,7 @@ void Conference::post_published_tracks(Participant& p, const rtc::sdp::PublishAn
     spec.rtx_ssrcs = nm->rtx_ssrcs;
     spec.nack = nm->nack;
     spec.muted = t.muted;
+    spec.blocked = t.blocked;
     specs.push_back(std::move(spec));
   }
   const auto pid = p.id;
@@ -688,6 +1300,25 @@ json Conference::mute(Participant& p, const json& body) {
   const auto it = std::find_if(p.tracks.begin(), p.tracks.end(),
                                [&](const auto& t) { return t.wire_id == id; });
   if (it == p.tracks.end()) throw RequestError("unknown_track", "no track " + id + " of yours");
+  if (!muted && it->blocked) {
+    // Muted by a host. The host can never unmute anyone; the participant may, if the
+    // meeting allows it or a host asked them to.
+    const bool audio = it->source == sfu::Source::kMicrophone;
+    if (audio && p.role == Role::kParticipant && !p.meeting->settings.unmute_self &&
+        !p.unmute_allowed) {
+      throw RequestError("forbidden",
+                         "the host has muted you; you can unmute when the host asks you to");
+    }
+    if (audio) {
+      p.host_muted_audio = false;
+      p.unmute_allowed = false;
+      for (auto& t : p.tracks) {
+        if (t.source == sfu::Source::kMicrophone) block_track(p, t, false);
+      }
+    } else {
+      block_track(p, *it, false);
+    }
+  }
   if (it->muted != muted) {
     it->muted = muted;
     broadcast(
@@ -986,6 +1617,15 @@ json Conference::relay(Participant& p, const json& body) {
   if (!to.is_null() && !to.is_string()) {
     throw RequestError(signal::errors::kBadRequest, "'to' must be a participant id or null");
   }
+  if (const auto kind = body.find("kind"); kind != body.end() && !kind->is_null()) {
+    if (!kind->is_string() || kind->get_ref<const std::string&>().size() > 32) {
+      throw RequestError(signal::errors::kBadRequest, "'kind' must be a short string");
+    }
+    // The server cannot read relayed content (end-to-end encryption); honest clients tag
+    // chat so that it can refuse it, and they drop chat themselves while it is off.
+    if (*kind == "chat" && !p.meeting->settings.chat)
+      throw RequestError("forbidden", "the host has turned chat off");
+  }
   Participant* target = nullptr;
   if (to.is_string()) {
     target = find_participant(*p.meeting, to.get<std::string>());
@@ -1004,6 +1644,111 @@ json Conference::relay(Participant& p, const json& body) {
     broadcast(*p.meeting, event, &p);
   }
   return json::object();
+}
+
+// ---------------------------------------------------------------------------------------
+// The HTTP API's meeting routes (docs/api.md).
+
+namespace {
+
+ApiResult api_error(int status, const char* code, std::string message) {
+  return {status, json{{"error", {{"code", code}, {"message", std::move(message)}}}}};
+}
+
+ApiResult no_such_meeting() {
+  return api_error(404, "no_such_meeting", "you own no meeting with that id");
+}
+
+}  // namespace
+
+ApiResult Conference::api_create_meeting(const std::optional<SignedIn>& who, const json& body) {
+  if (config_.create == CreatePolicy::kAccounts && !who)
+    return api_error(401, "sign_in_required", "sign in to create a meeting");
+  Settings settings;
+  bool with_passcode = true;
+  try {
+    if (const auto it = body.find("settings"); it != body.end() && !it->is_null())
+      settings = apply_settings(settings, *it, /*allow_live=*/false);
+    with_passcode = bool_field(body, "passcode", true);
+  } catch (const RequestError& e) {
+    return api_error(400, "bad_request", e.what());
+  }
+  const auto passcode = with_passcode ? new_passcode() : std::string();
+  const auto host_key = who ? std::string() : new_host_key();
+  store::MeetingRecord record;
+  if (who) record.owner = who->account;
+  record.passcode_hash = hash_secret(passcode);
+  record.host_key_hash = hash_secret(host_key);
+  record.settings_json = to_json(settings, /*saved=*/true).dump();
+  record.created_at = record.last_used_at = unix_now();
+  // 80 random bits collide with negligible odds; a few tries turn "negligible" into "never".
+  for (int attempt = 0;; ++attempt) {
+    record.id = new_meeting_id();
+    try {
+      store_.create_meeting(record);
+      break;
+    } catch (const store::ConflictError&) {
+      if (attempt == 3) throw;
+    }
+  }
+  json out{{"id", record.id}, {"passcode", passcode}, {"settings", to_json(settings)}};
+  if (!host_key.empty()) out["host_key"] = host_key;
+  spdlog::info("meeting created by {}", who ? "an account" : "a guest");
+  return {201, std::move(out)};
+}
+
+ApiResult Conference::api_list_meetings(const SignedIn& who) {
+  json list = json::array();
+  for (const auto& r : store_.meetings_of(who.account)) {
+    list.push_back({{"id", r.id},
+                    {"created_at", r.created_at},
+                    {"last_used_at", r.last_used_at},
+                    {"settings", to_json(settings_from_stored(r.settings_json), true)}});
+  }
+  return {200, json{{"meetings", std::move(list)}}};
+}
+
+ApiResult Conference::api_update_meeting(const SignedIn& who, std::string_view id,
+                                         const json& body) {
+  const auto record = store_.find_meeting(id);
+  if (!record || record->owner != who.account) return no_such_meeting();
+  Settings next;
+  try {
+    next = apply_settings(settings_from_stored(record->settings_json), field(body, "settings"),
+                          /*allow_live=*/false);
+  } catch (const RequestError& e) {
+    return api_error(400, "bad_request", e.what());
+  }
+  store_.update_meeting_settings(id, to_json(next, true).dump());
+  if (const auto it = meetings_.find(id); it != meetings_.end()) {
+    Meeting& m = *it->second;
+    next.locked = m.settings.locked;
+    if (!(next == m.settings)) {
+      m.settings = next;
+      broadcast(m,
+                json{{"event", "settings_changed"}, {"settings", to_json(next)}, {"by", nullptr}},
+                nullptr);
+    }
+  }
+  return {200, json{{"settings", to_json(next, true)}}};
+}
+
+ApiResult Conference::api_new_passcode(const SignedIn& who, std::string_view id) {
+  const auto record = store_.find_meeting(id);
+  if (!record || record->owner != who.account) return no_such_meeting();
+  const auto passcode = new_passcode();
+  const auto hash = hash_secret(passcode);
+  store_.set_meeting_passcode(id, hash);
+  if (const auto it = meetings_.find(id); it != meetings_.end()) it->second->passcode_hash = hash;
+  return {200, json{{"passcode", passcode}}};
+}
+
+ApiResult Conference::api_delete_meeting(const SignedIn& who, std::string_view id) {
+  const auto record = store_.find_meeting(id);
+  if (!record || record->owner != who.account) return no_such_meeting();
+  if (const auto it = meetings_.find(id); it != meetings_.end()) end(*it->second, "meeting_ended");
+  store_.delete_meeting(id);
+  return {204, nullptr};
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1086,16 +1831,27 @@ void Conference::on_event(const sfu::Event& event) {
 // ---------------------------------------------------------------------------------------
 // Messages and lookups.
 
+void Conference::deliver(std::uint64_t session, std::string text) {
+  if (session == requester_) {
+    // The reply to the request being handled goes first (docs/protocol.md, "Framing").
+    asio::post(io_, [this, session, text = std::move(text)]() mutable {
+      if (auto s = hub_.find(session)) s->send(std::move(text));
+    });
+    return;
+  }
+  if (auto s = hub_.find(session)) s->send(std::move(text));
+}
+
 void Conference::send(Participant& p, const json& event) {
   if (p.session == 0) return;
-  if (auto s = hub_.find(p.session)) s->send(event.dump());
+  deliver(p.session, event.dump());
 }
 
 void Conference::broadcast(Meeting& m, const json& event, const Participant* except) {
   const auto text = event.dump();
   for (auto& p : m.participants) {
     if (p.get() == except || p->session == 0) continue;
-    if (auto s = hub_.find(p->session)) s->send(text);
+    deliver(p->session, text);
   }
 }
 
@@ -1108,8 +1864,12 @@ json Conference::describe(const Participant& p, const Track& t) const {
 json Conference::describe(const Participant& p) const {
   json tracks = json::array();
   for (const auto& t : p.tracks) tracks.push_back(describe(p, t));
-  return {
-      {"id", p.wire_id}, {"name", p.name}, {"tracks", std::move(tracks)}, {"speaking", p.speaking}};
+  return {{"id", p.wire_id},
+          {"name", p.name},
+          {"tracks", std::move(tracks)},
+          {"speaking", p.speaking},
+          {"role", role_name(p.role)},
+          {"signed_in", p.account.has_value()}};
 }
 
 Conference::Participant* Conference::find_participant(Meeting& m, std::string_view wire) {
@@ -1124,6 +1884,16 @@ Conference::Participant* Conference::find_by_id(sfu::RoomId room, sfu::Participa
   if (it == by_room_.end()) return nullptr;
   for (auto& p : it->second->participants) {
     if (p->id == id) return p.get();
+  }
+  for (auto& p : it->second->waiting) {
+    if (p->id == id) return p.get();
+  }
+  return nullptr;
+}
+
+Conference::Participant* Conference::find_waiting(Meeting& m, std::string_view wire) {
+  for (auto& p : m.waiting) {
+    if (p->wire_id == wire) return p.get();
   }
   return nullptr;
 }

@@ -14,6 +14,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -22,18 +23,47 @@
 #include <string>
 #include <vector>
 
+#include "common/attempt_limiter.hpp"
 #include "common/metrics.hpp"
+#include "meeting/policy.hpp"
 #include "rtc/media_worker.hpp"
 #include "rtc/sdp.hpp"
 #include "sfu/engine.hpp"
 #include "signal/dispatcher.hpp"
 #include "signal/hub.hpp"
+#include "store/store.hpp"
 
 namespace conclave::meeting {
+
+// Who may create meetings (meeting.create).
+enum class CreatePolicy { kAccounts, kAnyone };
 
 struct ConferenceConfig {
   std::chrono::seconds reconnect_grace{15};
   unsigned max_participants = 200;
+  CreatePolicy create = CreatePolicy::kAccounts;
+  // docs/protocol.md, "Attempt limits".
+  // Generous: a whole office behind one NAT address joins the same meeting at 9:00.
+  AttemptLimiter::Limits joins_per_address{.free = 100, .window = std::chrono::seconds(60)};
+  AttemptLimiter::Limits passcode_failures_per_address{.free = 5};
+  AttemptLimiter::Limits passcode_failures_per_meeting{.free = 50};
+};
+
+// The signed-in user behind a request, as auth/ resolves a session cookie.
+struct SignedIn {
+  std::int64_t account = 0;
+  std::string email;  // lowercase
+  std::string name;
+};
+// Resolves the Cookie header of a request (the WebSocket upgrade, or an HTTP API call) to
+// the signed-in user, or nullopt. Runs on the control thread, synchronously.
+using WhoIsSignedIn = std::function<std::optional<SignedIn>(std::string_view cookie_header)>;
+
+// The answer to an HTTP API request about meetings (docs/api.md): a status and a JSON body
+// (null for 204). auth/'s API layer turns it into the response.
+struct ApiResult {
+  int status = 200;
+  nlohmann::json body;
 };
 
 // One media worker as the Conference uses it.
@@ -45,7 +75,8 @@ struct WorkerHandle {
 class Conference {
  public:
   Conference(boost::asio::io_context& io, signal::Hub& hub, std::vector<WorkerHandle> workers,
-             metrics::Registry& registry, ConferenceConfig config);
+             metrics::Registry& registry, ConferenceConfig config, store::Store& store,
+             WhoIsSignedIn who);
   ~Conference();
   Conference(const Conference&) = delete;
   Conference& operator=(const Conference&) = delete;
@@ -58,6 +89,15 @@ class Conference {
 
   std::size_t meeting_count() const { return meetings_.size(); }
 
+  // The meeting routes of docs/api.md. `who` is the signed-in caller, if any; the API layer
+  // has already checked CSRF and parsed `body` as a JSON object.
+  ApiResult api_create_meeting(const std::optional<SignedIn>& who, const nlohmann::json& body);
+  ApiResult api_list_meetings(const SignedIn& who);
+  ApiResult api_update_meeting(const SignedIn& who, std::string_view id,
+                               const nlohmann::json& body);
+  ApiResult api_new_passcode(const SignedIn& who, std::string_view id);
+  ApiResult api_delete_meeting(const SignedIn& who, std::string_view id);
+
  private:
   struct Meeting;
   struct Participant;
@@ -69,6 +109,7 @@ class Conference {
     sfu::MediaKind kind = sfu::MediaKind::kAudio;
     sfu::Source source = sfu::Source::kMicrophone;
     bool muted = false;
+    bool blocked = false;  // a host muted it: the worker forwards none of it
     int layers = 1;
   };
 
@@ -90,6 +131,16 @@ class Conference {
     Meeting* meeting = nullptr;
     std::uint64_t session = 0;  // 0 while disconnected
     std::string reconnect_token;
+    // Meeting security.
+    Role role = Role::kParticipant;
+    bool admitted = false;      // false: in the waiting room (Meeting::waiting)
+    bool host_absent = false;   // waiting because no host is there yet
+    bool host_capable = false;  // the owner, or joined with the host key
+    std::optional<SignedIn> account;
+    std::string device;              // for bans; may be empty
+    std::int64_t waiting_since = 0;  // unix seconds
+    bool host_muted_audio = false;   // new microphone tracks start muted and blocked
+    bool unmute_allowed = false;     // a host asked: may unmute once though unmute_self is off
     std::vector<Track> tracks;
     bool speaking = false;
     // Publish connection.
@@ -126,7 +177,16 @@ class Conference {
     std::string id;
     sfu::RoomId room = 0;
     std::size_t worker = 0;
-    std::vector<std::unique_ptr<Participant>> participants;  // in join order
+    std::vector<std::unique_ptr<Participant>> participants;  // admitted, in admission order
+    std::vector<std::unique_ptr<Participant>> waiting;       // in arrival order
+    // From the store, kept current while the meeting runs.
+    std::optional<std::int64_t> owner;
+    std::string passcode_hash;
+    std::string host_key_hash;
+    Settings settings;
+    std::string spotlight;  // participant wire id, or empty
+    std::set<std::int64_t> banned_accounts;
+    std::set<std::string, std::less<>> banned_devices;
   };
 
   // Requests.
@@ -140,10 +200,40 @@ class Conference {
   nlohmann::json ice_restart(Participant& p, const nlohmann::json& body);
   nlohmann::json relay(Participant& p, const nlohmann::json& body);
   nlohmann::json leave(signal::Session& session, Participant& p);
+  // Host requests (docs/protocol.md, "Host requests").
+  nlohmann::json admit(Participant& p, const nlohmann::json& body);
+  nlohmann::json deny(Participant& p, const nlohmann::json& body);
+  nlohmann::json remove_request(Participant& p, const nlohmann::json& body);
+  nlohmann::json mute_participant(Participant& p, const nlohmann::json& body);
+  nlohmann::json mute_all(Participant& p, const nlohmann::json& body);
+  nlohmann::json ask_unmute(Participant& p, const nlohmann::json& body);
+  nlohmann::json stop_video(Participant& p, const nlohmann::json& body);
+  nlohmann::json spotlight(Participant& p, const nlohmann::json& body);
+  nlohmann::json set_settings(Participant& p, const nlohmann::json& body);
+  nlohmann::json set_role(Participant& p, const nlohmann::json& body);
+  nlohmann::json transfer_host(Participant& p, const nlohmann::json& body);
+  nlohmann::json end_meeting(Participant& p, const nlohmann::json& body);
+  nlohmann::json rename(Participant& p, const nlohmann::json& body);
+
+  nlohmann::json join_new(signal::Session& session, const nlohmann::json& body,
+                          const std::string& meeting_id, const std::string& name);
+  nlohmann::json join_result(Participant& p, bool resumed);
+  Meeting& open_meeting(const store::MeetingRecord& record);
+  void admit_now(Participant& p, bool tell);
+  void after_host_arrived(Meeting& m);
+  void hand_over_host(Meeting& m);
+  void notify_waiting(Meeting& m);
+  void close_session(Participant& p, const char* reason, unsigned short code);
+  void end(Meeting& m, const char* reason);
+  void mute_by_host(Participant& by, Participant& target, sfu::Source source);
+  void block_track(Participant& owner, Track& t, bool blocked);
+  void save_settings(const Meeting& m);
+  Participant& target_of(Participant& p, const nlohmann::json& body, bool waiting_too = false);
 
   Participant& joined(signal::Session& session);
   void on_session_closed(std::uint64_t session);
-  void remove(Participant& p, const char* reason);
+  // `quiet`: nobody is told (the meeting ends for everyone at once).
+  void remove(Participant& p, const char* reason, bool quiet = false);
   void announce_unpublished(Participant& p, const std::vector<Track>& gone);
   void post_published_tracks(Participant& p, const rtc::sdp::PublishAnswer& answer);
 
@@ -154,12 +244,25 @@ class Conference {
   void post_subscriptions(Participant& p);
 
   // Messages.
+  // Queues `text` on a session; for the session whose request is being handled, after the
+  // reply (posted).
+  void deliver(std::uint64_t session, std::string text);
   void send(Participant& p, const nlohmann::json& event);
+  // Marks the session whose request is being handled, for the length of a handler.
+  struct Requester {
+    Requester(std::uint64_t& slot, std::uint64_t id) : slot_(slot) { slot_ = id; }
+    ~Requester() { slot_ = 0; }
+    Requester(const Requester&) = delete;
+    Requester& operator=(const Requester&) = delete;
+    std::uint64_t& slot_;
+  };
   void broadcast(Meeting& m, const nlohmann::json& event, const Participant* except);
   nlohmann::json describe(const Participant& p) const;
   nlohmann::json describe(const Participant& p, const Track& t) const;
   Participant* find_participant(Meeting& m, std::string_view wire_id);
-  Participant* find_by_id(sfu::RoomId room, sfu::ParticipantId id);
+  Participant* find_by_id(sfu::RoomId room, sfu::ParticipantId id);  // admitted or waiting
+  Participant* find_waiting(Meeting& m, std::string_view wire_id);
+  bool host_present(const Meeting& m) const;
   const Track* find_track(Meeting& m, std::string_view wire_id, Participant** owner);
 
   template <class Fn>
@@ -178,11 +281,18 @@ class Conference {
   std::map<std::string, Participant*, std::less<>> by_token_;
   std::size_t next_worker_ = 0;
   bool draining_ = false;
+  std::uint64_t requester_ = 0;  // session whose request is being handled, else 0
+  store::Store& store_;          // Passed by argument.
+  WhoIsSignedIn who_;
+  AttemptLimiter joins_per_address_;
+  AttemptLimiter failures_per_address_;
+  AttemptLimiter failures_per_meeting_;
 
   metrics::Gauge& meetings_gauge_;
   metrics::Gauge& participants_gauge_;
   metrics::Counter& joins_;
   metrics::Family<metrics::Counter>& leaves_;
+  metrics::Family<metrics::Counter>& attempts_;
 };
 
 // Helpers the tests and the fuzzer reach directly.

@@ -330,6 +330,18 @@ void Room::unpublish(ParticipantId id, TrackId track_id) {
   std::erase_if(p->tracks, [track](const auto& t) { return t.get() == track; });
 }
 
+void Room::set_blocked(ParticipantId id, TrackId track_id, bool blocked) {
+  Participant* p = find(id);
+  PublishedTrack* track = find_track(track_id);
+  if (!p || !track || track->owner != p) return;
+  const bool lifted = track->spec.blocked && !blocked;
+  track->spec.blocked = blocked;
+  if (lifted && track->spec.kind == MediaKind::kVideo) {
+    // Receivers dropped everything meanwhile: they need a key frame to start again.
+    for (auto& layer : track->layers) layer->keyframe_wanted = true;
+  }
+}
+
 void Room::set_subscriptions(ParticipantId id, const std::vector<SubscriptionSpec>& specs) {
   Participant* sub = find(id);
   if (!sub) return;
@@ -553,7 +565,7 @@ void Room::on_media(PublishedTrack& track, std::uint8_t slot, rtc::RtpPacket& pa
   layer.rate.add(packet.size(), now);
   layer.last_packet = now;
   layer.active = true;
-  if (track.spec.kind == MediaKind::kAudio) {
+  if (track.spec.kind == MediaKind::kAudio && !track.spec.blocked) {
     if (const auto id = track.owner->publish_extensions.id(rtc::ExtensionKind::kAudioLevel)) {
       if (const auto value = packet.find_extension(id)) {
         if (const auto level = rtc::read_audio_level(*value)) {
@@ -562,8 +574,9 @@ void Room::on_media(PublishedTrack& track, std::uint8_t slot, rtc::RtpPacket& pa
       }
     }
   }
-  if (payload.empty()) {
-    // Padding only: not forwarded, and the receivers' sequence numbers close over it.
+  if (payload.empty() || track.spec.blocked) {
+    // Padding only, or a track a host muted: not forwarded, and the receivers' sequence
+    // numbers close over it.
     for (DownTrack* d : track.downs) {
       if (d->current != slot) continue;
       RewriteInput in;

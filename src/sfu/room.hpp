@@ -76,6 +76,8 @@ class Room {
   void set_published_tracks(ParticipantId participant, const PublishExtensions& extensions,
                             const std::vector<PublishedTrackSpec>& tracks);
   void unpublish(ParticipantId participant, TrackId track);
+  // Stops (or resumes) forwarding a published track: a host's mute is enforced here.
+  void set_blocked(ParticipantId participant, TrackId track, bool blocked);
   void set_subscriptions(ParticipantId subscriber, const std::vector<SubscriptionSpec>& specs);
   void set_preference(ParticipantId subscriber, TrackId track, Preference preference);
 

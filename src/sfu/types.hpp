@@ -39,6 +39,9 @@ struct PublishedTrackSpec {
   std::vector<std::pair<std::uint32_t, std::uint32_t>> rtx_ssrcs;  // (media, rtx)
   bool nack = false;
   bool muted = false;
+  // A host muted it (docs/protocol.md, mute_participant / stop_video): nothing of it is
+  // forwarded, whatever the publisher's client does, until the control plane lifts it.
+  bool blocked = false;
 };
 
 // The extension ids of one publish connection (BUNDLE: one table for all its sections).

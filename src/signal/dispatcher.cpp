@@ -22,7 +22,7 @@ std::string Dispatcher::dispatch(Session& session, std::string_view text) const 
   try {
     return make_result(request.id, handler->second(session, request));
   } catch (const RequestError& e) {
-    return make_error(request.id, {e.code(), e.what()});
+    return make_error(request.id, {e.code(), e.what(), e.retry_after()});
   } catch (const nlohmann::json::exception& e) {
     // A handler read a field of the wrong type or one that is missing.
     return make_error(request.id, {errors::kBadRequest, e.what()});

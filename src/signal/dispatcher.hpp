@@ -20,12 +20,14 @@ class Session;
 // Thrown by a handler to answer with a specific typed error.
 class RequestError : public std::runtime_error {
  public:
-  RequestError(std::string code, const std::string& message)
-      : std::runtime_error(message), code_(std::move(code)) {}
+  RequestError(std::string code, const std::string& message, std::int64_t retry_after = 0)
+      : std::runtime_error(message), code_(std::move(code)), retry_after_(retry_after) {}
   const std::string& code() const { return code_; }
+  std::int64_t retry_after() const { return retry_after_; }
 
  private:
   std::string code_;
+  std::int64_t retry_after_ = 0;
 };
 
 class Dispatcher {

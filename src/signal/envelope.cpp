@@ -64,8 +64,10 @@ std::string make_result(const nlohmann::json& id, const nlohmann::json& result) 
 }
 
 std::string make_error(const nlohmann::json& id, const Error& error) {
-  return nlohmann::json{{"id", id}, {"error", {{"code", error.code}, {"message", error.message}}}}
-      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  nlohmann::json body{{"code", error.code}, {"message", error.message}};
+  if (error.retry_after > 0) body["retry_after"] = error.retry_after;
+  return nlohmann::json{{"id", id}, {"error", std::move(body)}}.dump(
+      -1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace conclave::signal

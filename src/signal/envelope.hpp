@@ -29,6 +29,7 @@ struct Request {
 struct Error {
   std::string code;
   std::string message;
+  std::int64_t retry_after = 0;  // seconds; sent as "retry_after" when > 0 (too_many_attempts)
 };
 
 namespace errors {

@@ -55,9 +55,14 @@ const char* reason_label(CloseReason r) {
 template <class Stream>
 class WsSession final : public Session, public std::enable_shared_from_this<WsSession<Stream>> {
  public:
-  WsSession(Stream stream, Hub& hub)
+  WsSession(Stream stream, Hub& hub, const http::Request& request)
       : ws_(std::move(stream)), hub_(hub), wake_(ws_.get_executor()) {
     wake_.expires_at(asio::steady_timer::time_point::max());
+    boost::system::error_code ec;
+    const auto peer = beast::get_lowest_layer(ws_).socket().remote_endpoint(ec);
+    if (!ec) peer_address_ = peer.address().to_string();
+    if (const auto it = request.find(beast::http::field::cookie); it != request.end())
+      cookie_ = std::string(it->value());
   }
 
   static asio::awaitable<void> run(std::shared_ptr<WsSession> self, http::Request request) {
@@ -65,6 +70,8 @@ class WsSession final : public Session, public std::enable_shared_from_this<WsSe
   }
 
   std::uint64_t id() const override { return id_; }
+  const std::string& peer_address() const override { return peer_address_; }
+  const std::string& cookie() const override { return cookie_; }
 
   void send(std::string text) override {
     if (close_requested_ || finished_) return;
@@ -165,6 +172,8 @@ class WsSession final : public Session, public std::enable_shared_from_this<WsSe
   Hub& hub_;  // Passed by argument; outlives every session.
   asio::steady_timer wake_;
   std::uint64_t id_ = 0;
+  std::string peer_address_;  // "" if the socket could not say
+  std::string cookie_;
   std::deque<std::string> outbox_;
   std::size_t queued_bytes_ = 0;
   bool close_requested_ = false;
@@ -175,7 +184,7 @@ class WsSession final : public Session, public std::enable_shared_from_this<WsSe
 
 template <class Stream>
 void start_session(asio::io_context& io, Hub& hub, Stream stream, http::Request request) {
-  auto session = std::make_shared<WsSession<Stream>>(std::move(stream), hub);
+  auto session = std::make_shared<WsSession<Stream>>(std::move(stream), hub, request);
   asio::co_spawn(io, WsSession<Stream>::run(std::move(session), std::move(request)),
                  asio::detached);
 }

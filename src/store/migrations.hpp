@@ -26,6 +26,51 @@ inline constexpr std::array kMigrations{
         created_at INTEGER NOT NULL
       );
     )sql"},
+    // Issue 7. No soft-delete flags anywhere: deleting removes the row (and secure_delete
+    // zeroes its bytes). Every table that belongs to an account goes with it (CASCADE).
+    Migration{2, "accounts, sessions, devices, invites, meetings", R"sql(
+      CREATE TABLE accounts (
+        id INTEGER PRIMARY KEY,
+        email TEXT NOT NULL UNIQUE,
+        display_name TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        admin INTEGER NOT NULL DEFAULT 0,
+        disabled INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE auth_sessions (
+        token_hash TEXT PRIMARY KEY,
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      );
+      CREATE INDEX auth_sessions_by_account ON auth_sessions(account_id);
+      CREATE INDEX auth_sessions_by_expiry ON auth_sessions(expires_at);
+      CREATE TABLE devices (
+        id INTEGER PRIMARY KEY,
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        public_key TEXT NOT NULL,
+        label TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        UNIQUE (account_id, public_key)
+      );
+      CREATE TABLE invites (
+        token_hash TEXT PRIMARY KEY,
+        created_by INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        expires_at INTEGER NOT NULL
+      );
+      CREATE INDEX invites_by_creator ON invites(created_by);
+      CREATE TABLE meetings (
+        id TEXT PRIMARY KEY,
+        owner INTEGER REFERENCES accounts(id) ON DELETE CASCADE,
+        passcode_hash TEXT NOT NULL,
+        host_key_hash TEXT NOT NULL,
+        settings TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_used_at INTEGER NOT NULL
+      );
+      CREATE INDEX meetings_by_owner ON meetings(owner);
+    )sql"},
 };
 
 inline constexpr int kLatestSchemaVersion = kMigrations.back().version;

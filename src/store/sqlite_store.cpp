@@ -424,4 +424,317 @@ bool SqliteStore::healthy() noexcept {
   }
 }
 
+// ---------------------------------------------------------------------------------------
+// Accounts, sessions, devices, invites, meetings (migration 2).
+
+template <class Fn>
+auto SqliteStore::guarded(const char* what, Fn&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const StepFailure& e) {
+    const int code = sqlite3_extended_errcode(db_.get());
+    if (code == SQLITE_CONSTRAINT_UNIQUE || code == SQLITE_CONSTRAINT_PRIMARYKEY)
+      throw ConflictError(std::string(what) + ": already exists");
+    throw StoreError("database " + database_path_ + ": cannot " + what + ": " + e.what());
+  }
+}
+
+namespace {
+
+Account read_account(const Statement& row) {
+  Account a;
+  a.id = row.int64(0);
+  a.email = row.text(1);
+  a.display_name = row.text(2);
+  a.password_hash = row.text(3);
+  a.admin = row.int64(4) != 0;
+  a.disabled = row.int64(5) != 0;
+  a.created_at = row.int64(6);
+  return a;
+}
+
+constexpr std::string_view kAccountColumns =
+    "SELECT id, email, display_name, password_hash, admin, disabled, created_at FROM accounts ";
+
+MeetingRecord read_meeting(const Statement& row) {
+  MeetingRecord m;
+  m.id = row.text(0);
+  if (!row.is_null(1)) m.owner = row.int64(1);
+  m.passcode_hash = row.text(2);
+  m.host_key_hash = row.text(3);
+  m.settings_json = row.text(4);
+  m.created_at = row.int64(5);
+  m.last_used_at = row.int64(6);
+  return m;
+}
+
+constexpr std::string_view kMeetingColumns =
+    "SELECT id, owner, passcode_hash, host_key_hash, settings, created_at, last_used_at "
+    "FROM meetings ";
+
+// Runs a statement that returns no rows.
+void run(Statement& st) {
+  while (st.step()) {
+  }
+}
+
+}  // namespace
+
+std::int64_t SqliteStore::create_account(const Account& a) {
+  return guarded("create an account", [&] {
+    Statement st(db_.get(),
+                 "INSERT INTO accounts (email, display_name, password_hash, admin, disabled, "
+                 "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    st.bind(1, a.email);
+    st.bind(2, a.display_name);
+    st.bind(3, a.password_hash);
+    st.bind(4, std::int64_t{a.admin});
+    st.bind(5, std::int64_t{a.disabled});
+    st.bind(6, a.created_at);
+    run(st);
+    return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_.get()));
+  });
+}
+
+std::optional<Account> SqliteStore::find_account(std::int64_t id) {
+  return guarded("read an account", [&]() -> std::optional<Account> {
+    Statement st(db_.get(), std::string(kAccountColumns) + "WHERE id = ?1");
+    st.bind(1, id);
+    if (!st.step()) return std::nullopt;
+    return read_account(st);
+  });
+}
+
+std::optional<Account> SqliteStore::find_account_by_email(std::string_view email) {
+  return guarded("read an account", [&]() -> std::optional<Account> {
+    Statement st(db_.get(), std::string(kAccountColumns) + "WHERE email = ?1");
+    st.bind(1, email);
+    if (!st.step()) return std::nullopt;
+    return read_account(st);
+  });
+}
+
+std::size_t SqliteStore::account_count() {
+  return guarded("count accounts", [&] {
+    Statement st(db_.get(), "SELECT count(*) FROM accounts");
+    st.step();
+    return static_cast<std::size_t>(st.int64(0));
+  });
+}
+
+void SqliteStore::set_password_hash(std::int64_t account, std::string_view hash) {
+  guarded("change a password", [&] {
+    Statement st(db_.get(), "UPDATE accounts SET password_hash = ?2 WHERE id = ?1");
+    st.bind(1, account);
+    st.bind(2, hash);
+    run(st);
+  });
+}
+
+void SqliteStore::set_account_disabled(std::int64_t account, bool disabled) {
+  guarded("disable an account", [&] {
+    Transaction transaction(db_.get());
+    {
+      Statement st(db_.get(), "UPDATE accounts SET disabled = ?2 WHERE id = ?1");
+      st.bind(1, account);
+      st.bind(2, std::int64_t{disabled});
+      run(st);
+    }
+    if (disabled) {
+      Statement st(db_.get(), "DELETE FROM auth_sessions WHERE account_id = ?1");
+      st.bind(1, account);
+      run(st);
+    }
+    transaction.commit();
+  });
+}
+
+void SqliteStore::create_session(const AuthSession& s) {
+  guarded("create a session", [&] {
+    Statement st(db_.get(),
+                 "INSERT INTO auth_sessions (token_hash, account_id, created_at, expires_at) "
+                 "VALUES (?1, ?2, ?3, ?4)");
+    st.bind(1, s.token_hash);
+    st.bind(2, s.account_id);
+    st.bind(3, s.created_at);
+    st.bind(4, s.expires_at);
+    run(st);
+  });
+}
+
+std::optional<AuthSession> SqliteStore::find_session(std::string_view token_hash) {
+  return guarded("read a session", [&]() -> std::optional<AuthSession> {
+    Statement st(db_.get(),
+                 "SELECT token_hash, account_id, created_at, expires_at FROM auth_sessions "
+                 "WHERE token_hash = ?1");
+    st.bind(1, token_hash);
+    if (!st.step()) return std::nullopt;
+    return AuthSession{st.text(0), st.int64(1), st.int64(2), st.int64(3)};
+  });
+}
+
+void SqliteStore::delete_session(std::string_view token_hash) {
+  guarded("delete a session", [&] {
+    Statement st(db_.get(), "DELETE FROM auth_sessions WHERE token_hash = ?1");
+    st.bind(1, token_hash);
+    run(st);
+  });
+}
+
+void SqliteStore::delete_sessions_of(std::int64_t account) {
+  guarded("delete sessions", [&] {
+    Statement st(db_.get(), "DELETE FROM auth_sessions WHERE account_id = ?1");
+    st.bind(1, account);
+    run(st);
+  });
+}
+
+void SqliteStore::delete_expired_sessions(std::int64_t now) {
+  guarded("delete expired sessions", [&] {
+    Statement st(db_.get(), "DELETE FROM auth_sessions WHERE expires_at <= ?1");
+    st.bind(1, now);
+    run(st);
+  });
+}
+
+std::int64_t SqliteStore::add_device(const Device& d) {
+  return guarded("add a device", [&] {
+    Statement st(db_.get(),
+                 "INSERT INTO devices (account_id, public_key, label, created_at) "
+                 "VALUES (?1, ?2, ?3, ?4)");
+    st.bind(1, d.account_id);
+    st.bind(2, d.public_key);
+    st.bind(3, d.label);
+    st.bind(4, d.created_at);
+    run(st);
+    return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_.get()));
+  });
+}
+
+std::vector<Device> SqliteStore::devices_of(std::int64_t account) {
+  return guarded("read devices", [&] {
+    Statement st(db_.get(),
+                 "SELECT id, account_id, public_key, label, created_at FROM devices "
+                 "WHERE account_id = ?1 ORDER BY id");
+    st.bind(1, account);
+    std::vector<Device> out;
+    while (st.step())
+      out.push_back(Device{st.int64(0), st.int64(1), st.text(2), st.text(3), st.int64(4)});
+    return out;
+  });
+}
+
+void SqliteStore::remove_device(std::int64_t account, std::int64_t device) {
+  guarded("remove a device", [&] {
+    Statement st(db_.get(), "DELETE FROM devices WHERE id = ?1 AND account_id = ?2");
+    st.bind(1, device);
+    st.bind(2, account);
+    run(st);
+  });
+}
+
+void SqliteStore::create_invite(const Invite& invite) {
+  guarded("create an invite", [&] {
+    Statement st(db_.get(),
+                 "INSERT INTO invites (token_hash, created_by, expires_at) VALUES (?1, ?2, ?3)");
+    st.bind(1, invite.token_hash);
+    st.bind(2, invite.created_by);
+    st.bind(3, invite.expires_at);
+    run(st);
+  });
+}
+
+bool SqliteStore::take_invite(std::string_view token_hash, std::int64_t now) {
+  return guarded("use an invite", [&] {
+    Transaction transaction(db_.get());
+    std::int64_t expires = 0;
+    bool found = false;
+    {
+      Statement st(db_.get(), "SELECT expires_at FROM invites WHERE token_hash = ?1");
+      st.bind(1, token_hash);
+      if (st.step()) {
+        found = true;
+        expires = st.int64(0);
+      }
+    }
+    if (found) {
+      Statement st(db_.get(), "DELETE FROM invites WHERE token_hash = ?1");
+      st.bind(1, token_hash);
+      run(st);
+    }
+    transaction.commit();
+    return found && expires > now;
+  });
+}
+
+void SqliteStore::create_meeting(const MeetingRecord& m) {
+  guarded("create a meeting", [&] {
+    Statement st(db_.get(),
+                 "INSERT INTO meetings (id, owner, passcode_hash, host_key_hash, settings, "
+                 "created_at, last_used_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    st.bind(1, m.id);
+    if (m.owner) st.bind(2, *m.owner);  // else NULL (unbound)
+    st.bind(3, m.passcode_hash);
+    st.bind(4, m.host_key_hash);
+    st.bind(5, m.settings_json);
+    st.bind(6, m.created_at);
+    st.bind(7, m.last_used_at);
+    run(st);
+  });
+}
+
+std::optional<MeetingRecord> SqliteStore::find_meeting(std::string_view id) {
+  return guarded("read a meeting", [&]() -> std::optional<MeetingRecord> {
+    Statement st(db_.get(), std::string(kMeetingColumns) + "WHERE id = ?1");
+    st.bind(1, id);
+    if (!st.step()) return std::nullopt;
+    return read_meeting(st);
+  });
+}
+
+void SqliteStore::update_meeting_settings(std::string_view id, std::string_view settings_json) {
+  guarded("save a meeting's settings", [&] {
+    Statement st(db_.get(), "UPDATE meetings SET settings = ?2 WHERE id = ?1");
+    st.bind(1, id);
+    st.bind(2, settings_json);
+    run(st);
+  });
+}
+
+void SqliteStore::set_meeting_passcode(std::string_view id, std::string_view passcode_hash) {
+  guarded("change a meeting's passcode", [&] {
+    Statement st(db_.get(), "UPDATE meetings SET passcode_hash = ?2 WHERE id = ?1");
+    st.bind(1, id);
+    st.bind(2, passcode_hash);
+    run(st);
+  });
+}
+
+void SqliteStore::touch_meeting(std::string_view id, std::int64_t now) {
+  guarded("record a meeting's use", [&] {
+    Statement st(db_.get(), "UPDATE meetings SET last_used_at = ?2 WHERE id = ?1");
+    st.bind(1, id);
+    st.bind(2, now);
+    run(st);
+  });
+}
+
+void SqliteStore::delete_meeting(std::string_view id) {
+  guarded("delete a meeting", [&] {
+    Statement st(db_.get(), "DELETE FROM meetings WHERE id = ?1");
+    st.bind(1, id);
+    run(st);
+  });
+}
+
+std::vector<MeetingRecord> SqliteStore::meetings_of(std::int64_t owner) {
+  return guarded("read meetings", [&] {
+    Statement st(db_.get(), std::string(kMeetingColumns) + "WHERE owner = ?1 ORDER BY created_at");
+    st.bind(1, owner);
+    std::vector<MeetingRecord> out;
+    while (st.step()) out.push_back(read_meeting(st));
+    return out;
+  });
+}
+
 }  // namespace conclave::store

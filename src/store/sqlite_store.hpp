@@ -29,6 +29,34 @@ class SqliteStore final : public Store {
   ServerIdentity server_identity() override;
   bool healthy() noexcept override;
 
+  std::int64_t create_account(const Account& account) override;
+  std::optional<Account> find_account(std::int64_t id) override;
+  std::optional<Account> find_account_by_email(std::string_view email) override;
+  std::size_t account_count() override;
+  void set_password_hash(std::int64_t account, std::string_view hash) override;
+  void set_account_disabled(std::int64_t account, bool disabled) override;
+
+  void create_session(const AuthSession& session) override;
+  std::optional<AuthSession> find_session(std::string_view token_hash) override;
+  void delete_session(std::string_view token_hash) override;
+  void delete_sessions_of(std::int64_t account) override;
+  void delete_expired_sessions(std::int64_t now) override;
+
+  std::int64_t add_device(const Device& device) override;
+  std::vector<Device> devices_of(std::int64_t account) override;
+  void remove_device(std::int64_t account, std::int64_t device) override;
+
+  void create_invite(const Invite& invite) override;
+  bool take_invite(std::string_view token_hash, std::int64_t now) override;
+
+  void create_meeting(const MeetingRecord& meeting) override;
+  std::optional<MeetingRecord> find_meeting(std::string_view id) override;
+  void update_meeting_settings(std::string_view id, std::string_view settings_json) override;
+  void set_meeting_passcode(std::string_view id, std::string_view passcode_hash) override;
+  void touch_meeting(std::string_view id, std::int64_t now) override;
+  void delete_meeting(std::string_view id) override;
+  std::vector<MeetingRecord> meetings_of(std::int64_t owner) override;
+
  private:
   // Closes the connection when the store is destroyed. Never throws.
   struct CloseConnection {
@@ -37,6 +65,11 @@ class SqliteStore final : public Store {
   using Connection = std::unique_ptr<sqlite3, CloseConnection>;
 
   SqliteStore(std::string database_path, Connection db, ServerIdentity identity);
+
+  // Runs `fn` (which uses db_), turning SQLite failures into StoreError that names `what`
+  // and the path; a UNIQUE violation becomes ConflictError.
+  template <class Fn>
+  auto guarded(const char* what, Fn&& fn) -> decltype(fn());
 
   std::string database_path_;  // For error messages.
   Connection db_;              // Allocated by this.

@@ -4,10 +4,11 @@
 import WebSocket from 'ws';
 
 export class SignalClient {
-  static open(origin, { timeoutMs = 5000 } = {}) {
+  /** `cookie`: a Cookie header for the upgrade (who is signed in). */
+  static open(origin, { timeoutMs = 5000, cookie } = {}) {
     const url = origin.replace(/^http/, 'ws') + '/ws';
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, { origin });
+      const ws = new WebSocket(url, { origin, headers: cookie ? { Cookie: cookie } : {} });
       const timer = setTimeout(() => reject(new Error('no WebSocket handshake')), timeoutMs);
       ws.once('open', () => {
         clearTimeout(timer);

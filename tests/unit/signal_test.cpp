@@ -10,7 +10,11 @@ namespace {
 nlohmann::json reply(const Dispatcher& d, std::string_view text) {
   struct NullSession final : Session {
     std::uint64_t id() const override { return 7; }
+    const std::string& peer_address() const override { return address; }
+    const std::string& cookie() const override { return cookie_header; }
     void send(std::string) override {}
+    std::string address = "127.0.0.1";
+    std::string cookie_header;
     void close(boost::beast::websocket::close_code, std::string) override {}
   } session;
   return nlohmann::json::parse(d.dispatch(session, text));
@@ -68,12 +72,17 @@ TEST(Dispatcher, HandlersAndTheirErrors) {
   d.on("bug", [](Session&, const Request&) -> nlohmann::json {
     throw std::runtime_error("internal detail that must not leak");
   });
+  d.on("slow_down", [](Session&, const Request&) -> nlohmann::json {
+    throw RequestError("too_many_attempts", "too many attempts, try again in 4 s", 4);
+  });
   auto r = reply(d, R"({"id":"q","type":"sum","a":2,"b":3})");
   EXPECT_EQ(r["result"]["sum"], 5);
   EXPECT_EQ(r["result"]["session"], 7);
   EXPECT_EQ(reply(d, R"({"id":1,"type":"sum","a":"x","b":3})")["error"]["code"],
             errors::kBadRequest);
   EXPECT_EQ(reply(d, R"({"id":1,"type":"refuse"})")["error"]["code"], "not_allowed");
+  EXPECT_FALSE(reply(d, R"({"id":1,"type":"refuse"})")["error"].contains("retry_after"));
+  EXPECT_EQ(reply(d, R"({"id":1,"type":"slow_down"})")["error"]["retry_after"], 4);
   r = reply(d, R"({"id":1,"type":"bug"})");
   EXPECT_EQ(r["error"]["code"], errors::kInternal);
   EXPECT_EQ(r["error"]["message"].get<std::string>().find("internal detail"), std::string::npos);

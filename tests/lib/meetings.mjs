@@ -1,0 +1,53 @@
+// Accounts and meetings through the real HTTP API (docs/api.md), for tests: the server
+// must run with `--meeting-create anyone` for guests to create meetings, and with
+// `--auth-signup open` for signUp().
+import { SignalClient } from './signal-client.mjs';
+
+/** A JSON request as the browser client sends it (same Origin, JSON, CSRF token). */
+export async function api(origin, method, path, { body, cookie, csrf, headers = {} } = {}) {
+  const h = { Origin: origin, ...headers };
+  if (body !== undefined) h['Content-Type'] = 'application/json';
+  if (cookie) h.Cookie = cookie;
+  if (csrf) h['X-CSRF-Token'] = csrf;
+  const res = await fetch(origin + path, {
+    method,
+    headers: h,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(10000),
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null };
+}
+
+/** Signs up; resolves to { cookie, csrf, account }. */
+export async function signUp(origin, { email, password = 'correct horse battery', name = 'Tester' }) {
+  const r = await api(origin, 'POST', '/api/signup', { body: { email, password, name } });
+  if (r.status !== 201) throw new Error(`sign-up failed: ${r.status} ${JSON.stringify(r.body)}`);
+  const cookie = r.headers.get('set-cookie').split(';')[0];
+  return { cookie, csrf: r.body.csrf, account: r.body.account };
+}
+
+/** Creates a meeting; resolves to { id, passcode, host_key?, settings }. */
+export async function createMeeting(origin, { cookie, csrf, settings, passcode } = {}) {
+  const body = { settings };
+  if (passcode !== undefined) body.passcode = passcode;
+  const r = await api(origin, 'POST', '/api/meetings', { body, cookie, csrf });
+  if (r.status !== 201) throw new Error(`creating a meeting failed: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+
+/** Settings for tests that are not about the waiting room: everyone goes straight in. */
+export const OPEN = { waiting_room: false, join_before_host: true };
+
+/**
+ * Opens a signaling connection and joins; resolves to the client with `me`, `token`,
+ * `roster` and the whole join `result`.
+ */
+export async function joinMeeting(origin, meeting, name, { cookie, host_key, device, passcode } = {}) {
+  const c = await SignalClient.open(origin, { cookie });
+  const fields = { protocol: 1, meeting: meeting.id, name, passcode: passcode ?? meeting.passcode };
+  if (host_key) fields.host_key = host_key;
+  if (device) fields.device = device;
+  const r = await c.request('join', fields);
+  return Object.assign(c, { me: r.participant, token: r.reconnect_token, roster: r.roster, result: r });
+}
