@@ -10,10 +10,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startServer, ensureStopped, sleep } from '../tests/lib/server.mjs';
+import { meetingUrl } from '../tests/lib/meetings.mjs';
 import { launchChromium } from '../tests/lib/browser.mjs';
 
 const JOINS = Number(process.env.JOINS ?? 10);
-const MEETING = 'bench-join-room';
+let MEETING_URL; // made once the server runs: waiting room off
 const DOC = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
 
 function instrument() {
@@ -40,7 +41,7 @@ function instrument() {
 async function joinPage(browser, name) {
   const page = await browser.newPage();
   await page.addInitScript(instrument);
-  await page.goto(`${server.origin}/m/${MEETING}`);
+  await page.goto(MEETING_URL);
   await page.getByLabel('Your name').fill(name);
   await page.getByRole('button', { name: 'Join meeting' }).click();
   return page;
@@ -80,7 +81,8 @@ function percentile(sorted, p) {
 let server;
 let browser;
 try {
-  server = await startServer();
+  server = await startServer({ args: ['--meeting-create', 'anyone'] });
+  MEETING_URL = await meetingUrl(server);
   browser = await launchChromium({ timeoutMs: 20000, extraArgs: ['--autoplay-policy=no-user-gesture-required'] });
   const host = await joinPage(browser, 'Host');
   await host.waitForFunction(() => document.body.dataset.meetingState === 'joined');

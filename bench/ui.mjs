@@ -32,6 +32,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer, ensureStopped, sleep } from '../tests/lib/server.mjs';
+import { meetingUrl } from '../tests/lib/meetings.mjs';
 import { launchChromium, CHROMIUM_ARGS, CHROMIUM_PATH } from '../tests/lib/browser.mjs';
 import { keepPeerConnections, inbound } from '../tests/lib/media.mjs';
 import { T, UI_ARGS, VIEWPORTS, chromium, control, joinMeeting, participantIds, percentile, waitForVideos, writeFakeCamera } from '../tests/lib/ui.mjs';
@@ -212,7 +213,7 @@ async function frameTimes(server) {
     viewport: VIEWPORTS.desktop,
     extraArgs: [...UI_ARGS, `--use-file-for-fake-video-capture=${cam}`],
   });
-  const url = server.url('/m/bench-ui-frames');
+  const url = await meetingUrl(server);
   try {
     const viewer = browser.page;
     await viewer.addInitScript(keepPeerConnections);
@@ -287,7 +288,7 @@ async function waitForQuietMachine(maxSeconds) {
 let server;
 try {
   const load = await waitForQuietMachine(Number(process.env.UI_QUIET_WAIT ?? 120));
-  server = await startServer();
+  server = await startServer({ args: ['--meeting-create', 'anyone'] });
   const files = bundle();
   const ttiPages = await coldLoads(server);
   const frames = await frameTimes(server);

@@ -7,6 +7,7 @@
 
 #include <iostream>
 
+#include "app/admin.hpp"
 #include "app/config.hpp"
 #include "app/server.hpp"
 #include "common/log.hpp"
@@ -61,12 +62,28 @@ int main(int argc, char** argv) {
   config_cmd->require_subcommand(1);
   auto* print_cmd =
       config_cmd->add_subcommand("print", "Print the effective configuration as TOML");
+  auto* admin_cmd =
+      cli.add_subcommand("admin", "Operator commands on the store (run where the server runs)");
+  admin_cmd->require_subcommand(1);
+  app::CreateUser create_user;
+  auto* create_user_cmd = admin_cmd->add_subcommand(
+      "create-user", "Create an account; the password is read from standard input");
+  create_user_cmd->add_option("--email", create_user.email, "Email address")->required();
+  create_user_cmd->add_option("--name", create_user.name, "Display name")->required();
+  create_user_cmd->add_flag("--admin", create_user.admin, "The account is an administrator");
+  create_user_cmd->add_flag("--generate-password", create_user.generate_password,
+                            "Generate a password and print it once");
+  std::string invite_by;
+  auto* invite_cmd = admin_cmd->add_subcommand(
+      "create-invite", "Print an invite token for auth.signup = invite (valid 7 days)");
+  invite_cmd->add_option("--by", invite_by, "Email of the administrator inviting")->required();
   cli.footer(
       "Examples:\n"
       "  conclave                                  http://localhost:8080, data in ./data\n"
       "  conclave --http-port 9000 --data-dir /var/lib/conclave\n"
       "  conclave --http-address 0.0.0.0 --tls self-signed    LAN trial over HTTPS\n"
-      "  conclave config print --config conclave.toml");
+      "  conclave config print --config conclave.toml\n"
+      "  conclave admin create-user --admin --email you@example.org --name \"You\"");
 
   try {
     cli.parse(argc, argv);
@@ -104,6 +121,19 @@ int main(int argc, char** argv) {
     std::cout << app::to_toml(loaded);
     return 0;
   }
+
+  if (create_user_cmd->parsed()) {
+    std::optional<std::string> line;
+    if (!create_user.generate_password) {
+      std::string text;
+      if (std::getline(std::cin, text)) {
+        if (!text.empty() && text.back() == '\r') text.pop_back();
+        line = text;
+      }
+    }
+    return app::admin_create_user(loaded.config, create_user, line);
+  }
+  if (invite_cmd->parsed()) return app::admin_create_invite(loaded.config, invite_by);
 
   log::init(log_options(loaded.config));
   try {

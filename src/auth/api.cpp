@@ -75,8 +75,11 @@ std::string csrf_refusal(const http::Request& r, std::string_view session_token)
     const auto it = r.find("Sec-Fetch-Site");
     if (it == r.end() || it->value() != "same-origin") return "csrf";
   }
-  // 2. A JSON body type, which a cross-site form cannot send without a preflight.
+  // 2. A JSON body type, which a cross-site form cannot send without a preflight. Only
+  //    POST can come from a form at all; other methods need it when they carry a body.
   auto type = header(r, bhttp::field::content_type);
+  if (r.method() != bhttp::verb::post && r.body().empty() && type.empty())
+    type = "application/json";
   type = type.substr(0, type.find(';'));
   while (!type.empty() && type.back() == ' ') type.pop_back();
   if (type != "application/json") return "bad_content_type";

@@ -14,6 +14,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, ensureStopped } from '../lib/server.mjs';
+import { meetingUrl } from '../lib/meetings.mjs';
 import { launchChromium } from '../lib/browser.mjs';
 import {
   T,
@@ -35,7 +36,7 @@ import {
   participantIds,
 } from '../lib/ui.mjs';
 
-const MEETING = 'a11y-room';
+let MEETING_URL; // created in before(): waiting room off
 const STEP = { timeout: 40000 };
 const VARIANTS = [
   { size: 'desktop', colorScheme: 'light' },
@@ -51,7 +52,8 @@ let other; // a second participant, in another tab
 
 before(
   async () => {
-    server = await startServer();
+    server = await startServer({ args: ['--meeting-create', 'anyone'] });
+    MEETING_URL = await meetingUrl(server);
     browser = await launchChromium({
       timeoutMs: 8000,
       viewport: VIEWPORTS.desktop,
@@ -114,7 +116,7 @@ test('landing page', STEP, async () => {
 });
 
 test('pre-join, with its camera preview, level meter and device choice', STEP, async () => {
-  await page.goto(server.url(`/m/${MEETING}`));
+  await page.goto(MEETING_URL);
   await waitForMeetingState(page, 'prejoin');
   await page.getByRole('button', { name: T.joinMeeting, exact: true }).waitFor();
   const missing = await lookFor([
@@ -132,7 +134,7 @@ test('in the meeting: the video grid with two people', STEP, async () => {
   await joinMeeting(page, { name: 'Amara' });
   const known = await participantIds(page);
   other = await browser.newPage();
-  await joinMeeting(other, { name: 'Bo', url: server.url(`/m/${MEETING}`) });
+  await joinMeeting(other, { name: 'Bo', url: MEETING_URL });
   const otherId = await waitForNewParticipant(page, known);
   await tile(page, otherId).waitFor();
   await control(page, T.leave).waitFor();

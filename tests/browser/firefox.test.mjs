@@ -16,12 +16,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import puppeteer from 'puppeteer-core';
 import { startServer, ensureStopped } from '../lib/server.mjs';
+import { meetingUrl } from '../lib/meetings.mjs';
 import { keepPeerConnections, inbound as inboundOf, receiving as receivingOf, until } from '../lib/media.mjs';
 import { launchChromium } from '../lib/browser.mjs';
 
 const FIREFOX_PATH = process.env.TEST_FIREFOX ?? '/usr/bin/firefox-esr';
 const RTC_ADDRESS = process.env.TEST_NETNS_ADDRESS ?? '10.255.255.1';
-const MEETING = 'firefox-interop-room';
+let MEETING_URL; // created in before(): waiting room off
 const STEP = { timeout: 90000 };
 
 let server;
@@ -74,7 +75,7 @@ async function joinFirefox(name) {
     if (m.type() === 'error' || m.type() === 'warn') console.log(`[${name}] console ${m.type()}: ${m.text()}`);
   });
   pages[name] = { kind: 'firefox', page };
-  await page.goto(server.url(`/m/${MEETING}`));
+  await page.goto(MEETING_URL);
   const input = await nameInputSelector(page);
   await page.type(input, name);
   const button = await page.waitForSelector('button ::-p-text(Join meeting)');
@@ -88,7 +89,7 @@ async function joinChromium(name) {
   await page.addInitScript(keepPeerConnections);
   page.on('pageerror', (e) => console.log(`[${name}] page error: ${e.message}`));
   pages[name] = { kind: 'chromium', page };
-  await page.goto(server.url(`/m/${MEETING}`));
+  await page.goto(MEETING_URL);
   await page.getByLabel('Your name').fill(name);
   await page.getByRole('button', { name: 'Join meeting' }).click();
   await page.waitForFunction(() => document.body.dataset.meetingState === 'joined', null, { timeout: 15000 });
@@ -110,8 +111,9 @@ function sdpOf(name) {
 before(async () => {
   assert.equal(process.env.TEST_NETNS, 'veth', 'runs inside tests/browser/netns.sh --veth');
   server = await startServer({
-    args: ['--rtc-address', RTC_ADDRESS, '--log-level', 'debug', '--meeting-reconnect-grace', '5'],
+    args: ['--rtc-address', RTC_ADDRESS, '--log-level', 'debug', '--meeting-reconnect-grace', '5', '--meeting-create', 'anyone'],
   });
+  MEETING_URL = await meetingUrl(server);
   [firefox, chromium] = await Promise.all([
     launchFirefox(),
     launchChromium({ timeoutMs: 15000, extraArgs: ['--autoplay-policy=no-user-gesture-required'] }),

@@ -11,10 +11,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { startServer, ensureStopped, sleep } from '../lib/server.mjs';
+import { meetingUrl } from '../lib/meetings.mjs';
 import { launchChromium } from '../lib/browser.mjs';
 import { keepPeerConnections, inbound, receiving, until } from '../lib/media.mjs';
 
-const MEETING = 'sfu-test-room';
+let MEETING_URL; // created in before(): waiting room off, everyone goes straight in
 const STEP = { timeout: 90000 };
 
 let server;
@@ -28,7 +29,7 @@ async function join(name) {
   const page = await browser.newPage();
   await page.addInitScript(keepPeerConnections);
   page.on('pageerror', (e) => console.log(`[${name}] page error: ${e.message}`));
-  await page.goto(server.url(`/m/${MEETING}`));
+  await page.goto(MEETING_URL);
   await page.getByLabel('Your name').fill(name);
   await page.getByRole('button', { name: 'Join meeting' }).click();
   await page.waitForFunction(() => document.body.dataset.meetingState === 'joined', null, { timeout: 15000 });
@@ -41,7 +42,8 @@ function rosterIds(page) {
 }
 
 before(async () => {
-  server = await startServer({ args: ['--meeting-reconnect-grace', '5'] });
+  server = await startServer({ args: ['--meeting-reconnect-grace', '5', '--meeting-create', 'anyone'] });
+  MEETING_URL = await meetingUrl(server);
   browser = await launchChromium({
     timeoutMs: 15000,
     extraArgs: ['--autoplay-policy=no-user-gesture-required', '--auto-select-desktop-capture-source=Entire screen'],

@@ -28,6 +28,7 @@ import {
   checkpoint,
   foreignRequests,
   control,
+  admitFromSecurityPanel,
   createMeeting,
   joinMeeting,
   meetingIdOf,
@@ -71,7 +72,7 @@ const browserOptions = {
 
 before(
   async () => {
-    server = await startServer();
+    server = await startServer({ args: ['--meeting-create', 'anyone'] });
     host = await launchChromium(browserOptions);
     guest = await launchChromium(browserOptions);
     for (const [who, b] of Object.entries({ host, guest })) {
@@ -142,11 +143,15 @@ step('the Security panel copies the invite link: this server, this meeting', asy
   inviteLink = copied;
 });
 
-step('a second browser opens the invite link and joins; each sees and decodes the other', async () => {
+step('a second browser opens the invite link, waits, is admitted; each sees and decodes the other', async () => {
   const known = await participantIds(host.page);
   await guest.page.goto(inviteLink ?? host.page.url());
   await waitForMeetingState(guest.page, 'prejoin');
-  await joinMeeting(guest.page, { name: 'Bo' });
+  // The waiting room is on by default: the host lets Bo in from the Security panel.
+  await joinMeeting(guest.page, { name: 'Bo', expect: 'waiting' });
+  await guest.page.getByRole('heading', { name: 'Waiting to be let in' }).waitFor();
+  await admitFromSecurityPanel(host.page, 'Bo');
+  await waitForMeetingState(guest.page, 'joined');
   guestId = await waitForNewParticipant(host.page, known);
   await tile(guest.page, hostId).waitFor();
   for (const [who, b] of Object.entries({ host, guest })) {

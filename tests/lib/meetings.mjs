@@ -51,3 +51,13 @@ export async function joinMeeting(origin, meeting, name, { cookie, host_key, dev
   const r = await c.request('join', fields);
   return Object.assign(c, { me: r.participant, token: r.reconnect_token, roster: r.roster, result: r });
 }
+
+/**
+ * A new meeting's link (with its passcode in the fragment), created as a guest: the
+ * server runs with `--meeting-create anyone`. Everyone goes straight in unless
+ * `settings` says otherwise.
+ */
+export async function meetingUrl(server, settings = OPEN) {
+  const m = await createMeeting(server.origin, { settings });
+  return server.url(`/m/${m.id}#p=${m.passcode}`);
+}

@@ -103,7 +103,9 @@ export function meetingIdOf(url) {
 
 // ------------------------------------------------------------------ landing and joining
 
-/** Landing → "New meeting" → the new meeting's pre-join. Resolves to { url, id }. */
+/** Landing → "New meeting" → the new meeting's pre-join. Resolves to { url, id }. The
+ *  server must let this browser create meetings (`--meeting-create anyone`, or signed in);
+ *  the meeting has the default settings: waiting room on. */
 export async function createMeeting(page, origin, { timeoutMs = 10000 } = {}) {
   await page.goto(`${origin}/`);
   await page.getByRole('button', { name: T.newMeeting, exact: true }).click();
@@ -117,14 +119,20 @@ export async function createMeeting(page, origin, { timeoutMs = 10000 } = {}) {
  * with microphone off" / "Join with camera off" when asked to, presses "Join meeting" and
  * waits for meetingState "joined".
  */
-export async function joinMeeting(page, { name, url, micOff = false, cameraOff = false, timeoutMs = 20000 } = {}) {
+export async function joinMeeting(page, { name, url, micOff = false, cameraOff = false, expect = 'joined', timeoutMs = 20000 } = {}) {
   if (url) await page.goto(url);
   await waitForMeetingState(page, 'prejoin', { timeoutMs });
   await page.getByRole('textbox', { name: T.yourName, exact: true }).fill(name);
   if (micOff) await page.getByRole('checkbox', { name: T.joinMicOff, exact: true }).check();
   if (cameraOff) await page.getByRole('checkbox', { name: T.joinCameraOff, exact: true }).check();
   await page.getByRole('button', { name: T.joinMeeting, exact: true }).click();
-  await waitForMeetingState(page, 'joined', { timeoutMs });
+  await waitForMeetingState(page, expect, { timeoutMs });
+}
+
+/** A host or co-host lets `name` in from the Security panel's waiting list. */
+export async function admitFromSecurityPanel(page, name) {
+  const region = await openPanel(page, T.security, T.security);
+  await region.getByRole('button', { name: `Admit ${name}`, exact: true }).click();
 }
 
 // ------------------------------------------------------------------ the meeting view

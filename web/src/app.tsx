@@ -2,7 +2,8 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { t } from './strings';
 import { linkHandler, navigate, useRoute, type Route } from './router';
 import { MeetingPage } from './meeting/MeetingPage';
-import { meetingPath, newMeetingId, parseMeetingInput } from './meeting-link';
+import { meetingPath, parseMeetingInput } from './meeting-link';
+import { AccountPage, SignInPage, SignUpPage, apiMessage, startNewMeeting, useSessionInfo } from './account';
 import { missingFeatures } from './support';
 
 function titleFor(route: Route): string {
@@ -13,6 +14,12 @@ function titleFor(route: Route): string {
       return t.pageTitle(t.newMeetingTitle);
     case 'meeting':
       return t.pageTitle(t.meetingTitle(route.id));
+    case 'signin':
+      return t.pageTitle(t.signInTitle);
+    case 'signup':
+      return t.pageTitle(t.signUpTitle);
+    case 'account':
+      return t.pageTitle(t.account);
     case 'not-found':
       return t.pageTitle(t.notFoundTitle);
   }
@@ -39,9 +46,14 @@ export function App() {
           <span class="logo" aria-hidden="true" />
           {t.appName}
         </a>
+        {route.name !== 'meeting' && <AccountLink key={route.name} />}
       </header>
       <main id="main" ref={main} tabIndex={-1} class={route.name === 'meeting' ? 'wide' : undefined}>
         {route.name === 'home' && <Landing />}
+        {route.name === 'new-meeting' && <NewMeeting />}
+        {route.name === 'signin' && <SignInPage />}
+        {route.name === 'signup' && <SignUpPage />}
+        {route.name === 'account' && <AccountPage />}
         {route.name === 'meeting' && <Meeting key={route.id} id={route.id} />}
         {route.name === 'not-found' && <Placeholder title={t.notFoundTitle} body={t.notFoundBody} />}
       </main>
@@ -52,10 +64,37 @@ export function App() {
 
 const link = linkHandler;
 
-/** A meeting id made here, 80 random bits (meeting-link.ts). Until the server creates
- *  meetings itself (meeting-security issue), the first person to join one opens it. */
-function startMeeting() {
-  navigate(meetingPath({ id: newMeetingId(), fragment: '' }));
+/** "Sign in", or the signed-in person's account page, at the top right. */
+function AccountLink() {
+  const [info] = useSessionInfo();
+  if (!info) return null;
+  return info.account ? (
+    <a class="account-link" href="/account" onClick={link('/account')}>
+      {t.account}
+    </a>
+  ) : (
+    <a class="account-link" href="/signin" onClick={link('/signin')}>
+      {t.signIn}
+    </a>
+  );
+}
+
+/** /new: asks the server for a meeting and replaces itself with it, so that /new is never
+ *  left in history; without the right to create one, says how to get it. */
+function NewMeeting() {
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    startNewMeeting(true).catch((e) => {
+      if ((e as { code?: string }).code === 'sign_in_required') navigate('/signin', null, true);
+      else setError(apiMessage(e));
+    });
+  }, []);
+  return (
+    <section class="card narrow">
+      <h1>{t.newMeetingTitle}</h1>
+      <p role={error ? 'alert' : 'status'}>{error ?? t.creatingMeeting}</p>
+    </section>
+  );
 }
 
 /** The meeting page, or a plain explanation when this browser cannot take part. */
@@ -89,6 +128,21 @@ function Meeting({ id }: { id: string }) {
 
 function Landing() {
   const [value, setValue] = useState('');
+  const [info] = useSessionInfo();
+  const [startError, setStartError] = useState<string | null>(null);
+  const [creating, setCreating] = useState(false);
+  const mayCreate = !info || info.create === 'anyone' || info.account !== null;
+  const startMeeting = async () => {
+    if (creating) return;
+    setCreating(true);
+    setStartError(null);
+    try {
+      await startNewMeeting();
+    } catch (e) {
+      setStartError(apiMessage(e));
+      setCreating(false);
+    }
+  };
   // Set by the meeting page when the person pressed Leave: offer the way back.
   // history.state stays in this browser; the path may carry the fragment (passcode).
   const left = (history.state as { left?: unknown } | null)?.left;
@@ -127,10 +181,22 @@ function Landing() {
       <div class="cards">
         <section class="card" aria-labelledby="start-title">
           <h2 id="start-title">{t.startTitle}</h2>
-          <p>{t.startBody}</p>
-          <button type="button" class="primary" onClick={() => startMeeting()}>
-            {t.startButton}
-          </button>
+          <p>{mayCreate ? t.startBody : t.signInToStart}</p>
+          {mayCreate ? (
+            <button type="button" class="primary" aria-disabled={creating ? true : undefined} onClick={() => void startMeeting()}>
+              {t.startButton}
+            </button>
+          ) : (
+            <a class="button primary" href="/signin" onClick={link('/signin')}>
+              {t.signIn}
+            </a>
+          )}
+          {creating && <p role="status">{t.creatingMeeting}</p>}
+          {startError && (
+            <p class="error" role="alert">
+              {startError}
+            </p>
+          )}
         </section>
         <section class="card" aria-labelledby="join-title">
           <h2 id="join-title">{t.joinTitle}</h2>

@@ -54,31 +54,5 @@ export function meetingPath(ref: MeetingRef): string {
   return `/m/${ref.id}` + (ref.fragment ? `#${ref.fragment}` : '');
 }
 
-// Crockford's base32 alphabet, lowercase: no i, l, o or u, so an id read aloud or typed
-// from paper is not misread.
-const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
-
-/**
- * A new meeting id: 80 random bits from the browser's CSPRNG as four groups of four
- * base32 characters (`kfx7-mq2d-9tbe-4hna`). At 80 bits a scanner that could try a
- * million ids a second against a server with a million live meetings would need about
- * 38 000 years per hit on average (2^80 / 10^6 / 10^6 s); the server's attempt limits
- * make it far longer.
- * `random` is for tests.
- */
-export function newMeetingId(random: (n: number) => Uint8Array = (n) => crypto.getRandomValues(new Uint8Array(n))): string {
-  const bytes = random(10);
-  let bits = 0;
-  let acc = 0;
-  let out = '';
-  for (const b of bytes) {
-    acc = (acc << 8) | b;
-    bits += 8;
-    while (bits >= 5) {
-      bits -= 5;
-      out += ALPHABET[(acc >> bits) & 31];
-    }
-    acc &= (1 << bits) - 1;
-  }
-  return out.match(/.{4}/g)!.join('-');
-}
+// Meeting ids are made by the server (POST /api/meetings: 80 random bits, four groups of
+// four Crockford base32 characters); the client never makes one up.

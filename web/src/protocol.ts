@@ -18,11 +18,38 @@ export interface Track {
   layers: number;
 }
 
+export type Role = 'host' | 'cohost' | 'participant';
+
 export interface Participant {
   id: string;
   name: string;
   tracks: Track[];
   speaking: boolean;
+  /** Issue 7; absent from older servers (treated as participant). */
+  role?: Role;
+  signed_in?: boolean;
+}
+
+/** A meeting's settings (docs/protocol.md, "Meeting settings"). */
+export interface Settings {
+  waiting_room: boolean;
+  join_before_host: boolean;
+  members_skip_waiting: boolean;
+  locked: boolean;
+  screen_share: 'everyone' | 'hosts';
+  unmute_self: boolean;
+  chat: boolean;
+  rename_self: boolean;
+  authenticated_only: boolean;
+  allowed_domains: string[];
+}
+
+/** Someone in the waiting room, as hosts and co-hosts see them. */
+export interface Waiting {
+  id: string;
+  name: string;
+  signed_in: boolean;
+  since: number;
 }
 
 // ---- Requests: type → fields sent and result received. ----
@@ -41,11 +68,28 @@ export interface JoinResult {
   meeting: string;
   roster: Participant[];
   last_n: number;
+  state?: 'admitted' | 'waiting';
+  waiting_reason?: 'host_admits' | 'host_absent';
+  role?: Role;
+  settings?: Settings | null;
+  spotlight?: string | null;
+  waiting?: Waiting[];
 }
+
+type Empty = Record<string, never>;
+type Done = Record<string, never>;
 
 export interface Requests {
   join: {
-    fields: { protocol: number; meeting: string; name: string; reconnect?: string };
+    fields: {
+      protocol: number;
+      meeting: string;
+      name: string;
+      reconnect?: string;
+      passcode?: string;
+      host_key?: string;
+      device?: string;
+    };
     result: JoinResult;
   };
   publish: {
@@ -64,8 +108,22 @@ export interface Requests {
     fields: { pc: 'subscribe'; reset: boolean };
     result: Record<string, never>;
   };
-  relay: { fields: { to: string | null; data: unknown }; result: Record<string, never> };
+  relay: { fields: { to: string | null; data: unknown; kind?: string }; result: Record<string, never> };
   leave: { fields: Record<string, never>; result: Record<string, never> };
+  // Host requests (docs/protocol.md, "Host requests").
+  admit: { fields: { participant: string }; result: Done };
+  deny: { fields: { participant: string }; result: Done };
+  remove: { fields: { participant: string; ban: boolean }; result: Done };
+  mute_participant: { fields: { participant: string }; result: Done };
+  mute_all: { fields: Empty; result: Done };
+  ask_unmute: { fields: { participant: string }; result: Done };
+  stop_video: { fields: { participant: string }; result: Done };
+  spotlight: { fields: { participant: string | null }; result: Done };
+  set_settings: { fields: { settings: Partial<Settings> }; result: Done };
+  set_role: { fields: { participant: string; role: 'cohost' | 'participant' }; result: Done };
+  transfer_host: { fields: { participant: string }; result: Done };
+  end_meeting: { fields: Empty; result: Done };
+  rename: { fields: { name: string }; result: Done };
 }
 
 export type RequestType = keyof Requests;
@@ -81,7 +139,7 @@ export interface SubscribeOfferTrack {
 }
 
 export type LeaveReason = 'left' | 'disconnected' | 'timeout' | 'removed';
-export type ClosingReason = 'replaced' | 'removed' | 'meeting_ended' | 'server_shutdown';
+export type ClosingReason = 'replaced' | 'removed' | 'denied' | 'meeting_ended' | 'server_shutdown';
 
 export interface ServerEvents {
   participant_joined: { participant: Participant };
@@ -95,6 +153,23 @@ export interface ServerEvents {
   relay: { from: string; data: unknown };
   closing: { reason: ClosingReason };
   connection_lost: { pc: 'publish' | 'subscribe' };
+  admitted: {
+    role: Role;
+    settings: Settings;
+    spotlight: string | null;
+    roster: Participant[];
+    waiting?: Waiting[];
+    meeting: string;
+  };
+  denied: Record<string, never>;
+  waiting_changed: { waiting: Waiting[] };
+  role_changed: { participant: string; role: Role };
+  settings_changed: { settings: Settings; by: string | null };
+  muted_by_host: { track: string | null; by: string };
+  unmute_requested: { by: string };
+  video_stopped: { track: string; by: string };
+  spotlight: { participant: string | null; by: string | null };
+  participant_renamed: { participant: string; name: string };
 }
 
 export type ServerEventName = keyof ServerEvents;
@@ -117,6 +192,8 @@ export type ErrorCode =
   | 'too_large'
   | 'rate_limited'
   | 'forbidden'
+  | 'locked'
+  | 'too_many_attempts'
   | 'draining'
   | 'internal'
   // client side

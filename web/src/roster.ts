@@ -35,6 +35,8 @@ type RosterEvent = {
   | 'track_unpublished'
   | 'track_muted'
   | 'speaking'
+  | 'role_changed'
+  | 'participant_renamed'
 ];
 
 function withParticipant(r: Roster, id: string, f: (p: Participant) => Participant): Roster {
@@ -90,6 +92,10 @@ export function applyRosterEvent(r: Roster, e: RosterEvent, selfId: string | nul
           ? { ...p, tracks: p.tracks.map((t) => (t.id === e.track ? { ...t, muted: e.muted } : t)) }
           : p,
       );
+    case 'role_changed':
+      return withParticipant(r, e.participant, (p) => (p.role === e.role ? p : { ...p, role: e.role }));
+    case 'participant_renamed':
+      return withParticipant(r, e.participant, (p) => (p.name === e.name ? p : { ...p, name: e.name }));
     case 'speaking': {
       const speaking = new Set(e.speaking);
       let participants = r.participants;

@@ -1,17 +1,23 @@
 // A small history-API router: the server answers every client route with index.html,
 // and the page decides what to show from location.pathname.
 import { useEffect, useState } from 'preact/hooks';
-import { isMeetingId, newMeetingId } from './meeting-link';
+import { isMeetingId } from './meeting-link';
 
 export type Route =
   | { name: 'home' }
   | { name: 'new-meeting' }
   | { name: 'meeting'; id: string }
+  | { name: 'signin' }
+  | { name: 'signup' }
+  | { name: 'account' }
   | { name: 'not-found' };
 
 export function matchRoute(pathname: string): Route {
   if (pathname === '/' || pathname === '/index.html') return { name: 'home' };
   if (pathname === '/new') return { name: 'new-meeting' };
+  if (pathname === '/signin') return { name: 'signin' };
+  if (pathname === '/signup') return { name: 'signup' };
+  if (pathname === '/account') return { name: 'account' };
   // The same rule as the join form, so an address typed by hand and a pasted link agree;
   // capitals are accepted and the address is rewritten in lowercase by useRoute.
   const m = /^\/m\/([^/]+)\/?$/.exec(pathname);
@@ -28,15 +34,10 @@ export function navigate(to: string, state: unknown = null, replace = false): vo
   dispatchEvent(new PopStateEvent('popstate', { state }));
 }
 
-/** Rewrites the address bar to the route's canonical form: a meeting id in lowercase,
- *  and /new (typed or bookmarked) to the fresh meeting it stands for, so that /new is
- *  never left in history. Returns the route to show. */
+/** Rewrites the address bar to the route's canonical form: a meeting id in lowercase.
+ *  (/new asks the server for a meeting and then replaces itself with it: app.tsx.)
+ *  Returns the route to show. */
 function canonicalise(route: Route): Route {
-  if (route.name === 'new-meeting') {
-    const id = newMeetingId();
-    history.replaceState(null, '', `/m/${id}`);
-    return { name: 'meeting', id };
-  }
   if (route.name === 'meeting' && location.pathname !== `/m/${route.id}`) {
     history.replaceState(history.state, '', `/m/${route.id}${location.hash}`);
   }

@@ -20,7 +20,11 @@ import {
   PROTOCOL_VERSION,
   type JoinResult,
   type Participant,
+  type Requests,
+  type Role,
   type ServerEvents,
+  type Settings,
+  type Waiting,
   type SubscribeOfferTrack,
   type Track,
   type TrackKind,
@@ -43,13 +47,14 @@ import {
   type Size,
 } from './media';
 
-export type Phase = 'idle' | 'joining' | 'joined' | 'reconnecting' | 'left' | 'error';
+export type Phase = 'idle' | 'joining' | 'waiting' | 'joined' | 'reconnecting' | 'left' | 'error';
 
 /** Why we are no longer in the meeting (phase `left`) or could not get in (`error`). */
 export type EndReason =
   | 'left' // we pressed Leave
   | 'replaced' // the same participant was taken over by another connection (tab)
   | 'removed'
+  | 'denied' // a host turned us away from the waiting room
   | 'meeting_ended'
   | 'connection_lost' // reconnecting gave up
   | 'join_failed'; // see `error`
@@ -114,7 +119,52 @@ export interface MeetingState {
   reconnect: { attempt: number; since: number } | null;
   ended: EndReason | null;
   /** The last failure worth telling the person about (join refused, publish failed, ...). */
-  error: { code: string; message: string } | null;
+  error: { code: string; message: string; retryAfter?: number } | null;
+  // Meeting security (issue 7).
+  /** Our role; 'participant' until the server says otherwise. */
+  role: Role;
+  /** The meeting's settings (null while waiting). */
+  settings: Settings | null;
+  /** Who waits to be admitted (hosts and co-hosts only; empty for others). */
+  waiting: readonly Waiting[];
+  /** Why we wait (phase 'waiting'). */
+  waitingReason: 'host_admits' | 'host_absent' | null;
+  spotlight: string | null;
+  /** A host muted our microphone: unmuting needs unmute_self or a host's request. */
+  hostMuted: boolean;
+  /** A host asked us to unmute (and so allows it). */
+  unmuteRequested: boolean;
+  /** Things that happened to tell the person about, newest last (at most 5). */
+  notices: readonly Notice[];
+}
+
+/** Something to announce: what happened and who did it (a participant id, or null). */
+export interface Notice {
+  seq: number;
+  kind:
+    | 'locked'
+    | 'unlocked'
+    | 'removed'
+    | 'muted_by_host'
+    | 'unmute_requested'
+    | 'video_stopped'
+    | 'chat_off'
+    | 'chat_on'
+    | 'share_hosts'
+    | 'role'
+    | 'waiting'
+    | 'screen_stopped';
+  /** The participant it is about (removed, role), or the one waiting. */
+  subject?: string;
+  name?: string;
+  role?: Role;
+}
+
+/** What a join needs besides the meeting id and name (docs/protocol.md, "Joining"). */
+export interface JoinCredentials {
+  passcode?: string;
+  hostKey?: string;
+  device?: string;
 }
 
 export interface SessionOptions {
@@ -128,10 +178,32 @@ export interface SessionOptions {
   viewDebounceMs?: number;
 }
 
+/** The requests a host or co-host makes about others (docs/protocol.md, "Host requests"). */
+export type HostRequest =
+  | 'admit'
+  | 'deny'
+  | 'remove'
+  | 'mute_participant'
+  | 'mute_all'
+  | 'ask_unmute'
+  | 'stop_video'
+  | 'spotlight'
+  | 'set_settings'
+  | 'set_role'
+  | 'transfer_host'
+  | 'end_meeting';
+
 type Listener = (s: MeetingState) => void;
 type RelayHandler = (from: string, data: unknown) => void;
 
-const FATAL_JOIN_ERRORS = new Set(['no_such_meeting', 'meeting_full', 'forbidden', 'unsupported_protocol', 'bad_request']);
+const FATAL_JOIN_ERRORS = new Set([
+  'no_such_meeting',
+  'meeting_full',
+  'forbidden',
+  'locked',
+  'unsupported_protocol',
+  'bad_request',
+]);
 
 const initialLocal: LocalState = {
   microphone: null,
@@ -146,8 +218,8 @@ const initialLocal: LocalState = {
   devices: { microphone: null, camera: null, speaker: null },
 };
 
-function errorOf(e: unknown): { code: string; message: string } {
-  if (e instanceof SignalingError) return { code: e.code, message: e.message };
+function errorOf(e: unknown): { code: string; message: string; retryAfter?: number } {
+  if (e instanceof SignalingError) return { code: e.code, message: e.message, retryAfter: e.retryAfter };
   if (e instanceof Error) return { code: 'internal', message: `${e.name}: ${e.message}` };
   return { code: 'internal', message: String(e) };
 }
@@ -177,8 +249,18 @@ export class MeetingSession {
     reconnect: null,
     ended: null,
     error: null,
+    role: 'participant',
+    settings: null,
+    waiting: [],
+    waitingReason: null,
+    spotlight: null,
+    hostMuted: false,
+    unmuteRequested: false,
+    notices: [],
   };
   private roster: Roster = emptyRoster;
+  private creds: JoinCredentials = {};
+  private noticeSeq = 0;
   private readonly listeners = new Set<Listener>();
   private readonly relayHandlers = new Set<RelayHandler>();
   private readonly opts: Required<Omit<SessionOptions, 'rtcConfig'>> & { rtcConfig: RTCConfiguration };
@@ -474,12 +556,13 @@ export class MeetingSession {
 
   /** Joins `meetingId` as `name` and publishes whatever devices startDevices got. Rejects
    *  (and leaves phase `error`) when the server refuses or cannot be reached. */
-  async join(meetingId: string, name: string): Promise<void> {
+  async join(meetingId: string, name: string, creds: JoinCredentials = {}): Promise<void> {
     const phase = this.state.phase;
-    if (phase === 'joining' || phase === 'joined' || phase === 'reconnecting') {
+    if (phase === 'joining' || phase === 'joined' || phase === 'waiting' || phase === 'reconnecting') {
       throw new Error(`join while ${phase}`);
     }
     this.name = name.trim();
+    this.creds = creds;
     this.closingReason = null;
     this.token = null;
     this.set({ phase: 'joining', meetingId, ended: null, error: null, reconnect: null });
@@ -487,9 +570,10 @@ export class MeetingSession {
     let sig: SignalingClient | null = null;
     try {
       sig = await this.openSignaling();
-      const res = await sig.request('join', { protocol: PROTOCOL_VERSION, meeting: meetingId, name: this.name });
+      const res = await sig.request('join', this.joinFields(meetingId));
       if (this.sig !== sig) throw new SignalingError('disconnected', 'left while joining');
       this.applyJoin(res);
+      if (this.state.phase === 'waiting') return; // media starts when admitted
     } catch (e) {
       if (this.sig === sig) this.sig = null;
       sig?.close();
@@ -522,11 +606,60 @@ export class MeetingSession {
     sig?.close(1000);
   }
 
+  private joinFields(meeting: string, reconnect?: string) {
+    return {
+      protocol: PROTOCOL_VERSION,
+      meeting,
+      name: this.name,
+      ...(reconnect ? { reconnect } : {}),
+      ...(this.creds.passcode ? { passcode: this.creds.passcode } : {}),
+      ...(this.creds.hostKey ? { host_key: this.creds.hostKey } : {}),
+      ...(this.creds.device ? { device: this.creds.device } : {}),
+    };
+  }
+
   private applyJoin(res: JoinResult): void {
     this.token = res.reconnect_token;
     this.roster = emptyRoster;
     this.setRoster(rosterFromJoin(res.roster, res.participant.id));
-    this.set({ phase: 'joined', self: res.participant, meetingId: res.meeting, reconnect: null, error: null });
+    const waiting = res.state === 'waiting';
+    this.set({
+      phase: waiting ? 'waiting' : 'joined',
+      self: res.participant,
+      meetingId: res.meeting,
+      reconnect: null,
+      error: null,
+      role: res.role ?? 'participant',
+      settings: res.settings ?? null,
+      waiting: res.waiting ?? [],
+      waitingReason: waiting ? (res.waiting_reason ?? 'host_admits') : null,
+      spotlight: res.spotlight ?? null,
+    });
+  }
+
+  private notify(n: Omit<Notice, 'seq'>): void {
+    const notices = [...this.state.notices, { ...n, seq: ++this.noticeSeq }].slice(-5);
+    this.set({ notices });
+  }
+
+  /** A host request (docs/protocol.md, "Host requests"); rejects with the server's error. */
+  async hostRequest<K extends HostRequest>(type: K, fields: Requests[K]['fields']): Promise<void> {
+    if (!this.sig) throw new SignalingError('not_connected', 'not in a meeting');
+    await this.sig.request(type, fields);
+  }
+
+  /** Changes our display name (`rename`); the roster hears of it from the server. */
+  async rename(name: string): Promise<void> {
+    if (!this.sig) throw new SignalingError('not_connected', 'not in a meeting');
+    await this.sig.request('rename', { name });
+    this.name = name.trim();
+  }
+
+  /** Whether the microphone may be unmuted now (a host's mute may forbid it). */
+  canUnmute(): boolean {
+    const s = this.state;
+    if (!s.hostMuted || s.unmuteRequested || s.role !== 'participant') return true;
+    return s.settings?.unmute_self ?? true;
   }
 
   private afterFreshJoin(): void {
@@ -558,6 +691,81 @@ export class MeetingSession {
     roster('track_unpublished');
     roster('track_muted');
     roster('speaking');
+    roster('participant_renamed');
+    sig.on('role_changed', (msg) => {
+      if (!mine()) return;
+      if (msg.participant === this.state.self?.id) {
+        this.set({ role: msg.role, self: { ...this.state.self, role: msg.role } });
+        this.notify({ kind: 'role', subject: msg.participant, role: msg.role });
+        return;
+      }
+      this.setRoster(applyRosterEvent(this.roster, { event: 'role_changed', ...msg }, this.state.self?.id ?? null));
+    });
+    sig.on('participant_renamed', (msg) => {
+      if (mine() && msg.participant === this.state.self?.id) this.set({ self: { ...this.state.self, name: msg.name } });
+    });
+    sig.on('participant_left', (msg) => {
+      if (!mine() || msg.reason !== 'removed') return;
+      this.notify({ kind: 'removed', subject: msg.participant });
+    });
+    sig.on('admitted', (msg) => {
+      if (!mine() || this.state.phase !== 'waiting') return;
+      this.roster = emptyRoster;
+      this.setRoster(rosterFromJoin(msg.roster, this.state.self?.id ?? ''));
+      this.set({
+        phase: 'joined',
+        role: msg.role,
+        settings: msg.settings,
+        spotlight: msg.spotlight,
+        waiting: msg.waiting ?? [],
+        waitingReason: null,
+      });
+      this.afterFreshJoin();
+    });
+    sig.on('denied', () => {
+      if (mine()) this.closingReason = 'denied';
+    });
+    sig.on('waiting_changed', (msg) => {
+      if (!mine()) return;
+      const before = new Set(this.state.waiting.map((w) => w.id));
+      const arrived = msg.waiting.filter((w) => !before.has(w.id));
+      this.set({ waiting: msg.waiting });
+      for (const w of arrived) this.notify({ kind: 'waiting', subject: w.id, name: w.name });
+    });
+    sig.on('settings_changed', (msg) => {
+      if (!mine()) return;
+      const old = this.state.settings;
+      if (this.state.phase === 'waiting') return; // only `locked` reaches us; nothing to show
+      this.set({ settings: msg.settings });
+      if (old && old.locked !== msg.settings.locked) this.notify({ kind: msg.settings.locked ? 'locked' : 'unlocked' });
+      if (old && old.chat !== msg.settings.chat) this.notify({ kind: msg.settings.chat ? 'chat_on' : 'chat_off' });
+      if (old && old.screen_share !== msg.settings.screen_share && msg.settings.screen_share === 'hosts') {
+        this.notify({ kind: 'share_hosts' });
+        // The server ended our share already if we may not share any more.
+        if (this.state.role === 'participant' && this.state.local.screen) void this.stopScreenShare();
+      }
+    });
+    sig.on('spotlight', (msg) => mine() && this.set({ spotlight: msg.participant }));
+    sig.on('muted_by_host', () => {
+      if (!mine()) return;
+      this.set({ hostMuted: true, unmuteRequested: false });
+      const mic = this.state.local.microphone;
+      if (mic) mic.enabled = false;
+      this.setLocal({ micMuted: true });
+      this.announcedMuted.set('microphone', true); // the server muted it already
+      this.notify({ kind: 'muted_by_host' });
+    });
+    sig.on('unmute_requested', () => {
+      if (!mine()) return;
+      this.set({ unmuteRequested: true });
+      this.notify({ kind: 'unmute_requested' });
+    });
+    sig.on('video_stopped', () => {
+      if (!mine()) return;
+      this.announcedMuted.set('camera', true);
+      void this.setCameraOff(true);
+      this.notify({ kind: 'video_stopped' });
+    });
     sig.on('subscribe_offer', (msg) => mine() && this.onSubscribeOffer(msg));
     sig.on('layer', (msg) => {
       if (!mine()) return;
@@ -589,10 +797,16 @@ export class MeetingSession {
   private onDisconnected(sig: SignalingClient, d: Disconnected): void {
     if (sig !== this.sig) return;
     this.sig = null;
-    if (this.state.phase !== 'joined') return; // joining: join() reports it; left: expected
+    if (this.state.phase !== 'joined' && this.state.phase !== 'waiting') return; // joining: join() reports it; left: expected
     const reason = this.closingReason;
     this.closingReason = null;
-    if (d.code === 4001 || reason === 'replaced' || reason === 'removed' || reason === 'meeting_ended') {
+    if (
+      d.code === 4001 ||
+      reason === 'replaced' ||
+      reason === 'removed' ||
+      reason === 'denied' ||
+      reason === 'meeting_ended'
+    ) {
       const ended: EndReason = d.code === 4001 || reason === 'replaced' ? 'replaced' : (reason as EndReason);
       this.closeMedia();
       this.stopLocalTracks();
@@ -605,6 +819,7 @@ export class MeetingSession {
   private async reconnect(): Promise<void> {
     const run = ++this.reconnectRun;
     const since = Date.now();
+    const wasWaiting = this.state.phase === 'waiting';
     this.set({ phase: 'reconnecting', reconnect: { attempt: 0, since } });
     for (let attempt = 0; ; attempt++) {
       const delay = backoffDelay(attempt);
@@ -625,12 +840,7 @@ export class MeetingSession {
         let fresh = false;
         let reset = false;
         try {
-          res = await sig.request('join', {
-            protocol: PROTOCOL_VERSION,
-            meeting,
-            name: this.name,
-            ...(this.token ? { reconnect: this.token } : {}),
-          });
+          res = await sig.request('join', this.joinFields(meeting, this.token ?? undefined));
           fresh = !res.resumed;
         } catch (e) {
           if (!(e instanceof SignalingError) || e.code !== 'reconnect_expired') throw e;
@@ -638,13 +848,14 @@ export class MeetingSession {
           // connections (the server dropped the old ones).
           this.resetMedia();
           reset = true;
-          res = await sig.request('join', { protocol: PROTOCOL_VERSION, meeting, name: this.name });
+          res = await sig.request('join', this.joinFields(meeting));
           fresh = true;
         }
         if (run !== this.reconnectRun || sig !== this.sig) return sig.close();
         if (fresh && !reset) this.resetMedia();
         this.applyJoin(res);
-        if (fresh) this.afterFreshJoin();
+        if ((this.state.phase as Phase) === 'waiting') return; // media starts when admitted
+        if (fresh || wasWaiting) this.afterFreshJoin();
         else this.afterResume();
         return;
       } catch (e) {
@@ -887,6 +1098,11 @@ export class MeetingSession {
    *  without a microphone asks for one. */
   async setMicMuted(muted: boolean): Promise<void> {
     const l = this.state.local;
+    if (!muted && !this.canUnmute()) {
+      this.notify({ kind: 'muted_by_host' });
+      return;
+    }
+    if (!muted && this.state.hostMuted) this.set({ hostMuted: false, unmuteRequested: false });
     if (!muted && !l.microphone) {
       const seq = ++this.micSeq;
       const m = await getLocalMedia({ audio: true, video: false }, { microphone: this.chosen.microphone });
@@ -1106,9 +1322,9 @@ export class MeetingSession {
   // ---------------------------------------------------------------- relay
 
   /** Sends `data` to one participant, or with `to` null to everyone else (a `relay`). */
-  async sendRelay(to: string | null, data: unknown): Promise<void> {
+  async sendRelay(to: string | null, data: unknown, kind?: string): Promise<void> {
     if (!this.sig) throw new SignalingError('not_connected', 'not in a meeting');
-    await this.sig.request('relay', { to, data });
+    await this.sig.request('relay', kind ? { to, data, kind } : { to, data });
   }
 
   /** Receives relayed blobs; returns the function that stops it. */

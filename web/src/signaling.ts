@@ -10,10 +10,13 @@ export const REQUEST_TIMEOUT_MS = 15_000;
  *  (`timeout`, `not_connected`, `disconnected`). */
 export class SignalingError extends Error {
   readonly code: ErrorCode | (string & {});
-  constructor(code: string, message: string) {
+  /** Seconds to wait before trying again (too_many_attempts), else 0. */
+  readonly retryAfter: number;
+  constructor(code: string, message: string, retryAfter = 0) {
     super(message || code);
     this.name = 'SignalingError';
     this.code = code;
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -157,11 +160,13 @@ export class SignalingClient {
       const err = (typeof m.error === 'object' && m.error !== null ? m.error : {}) as {
         code?: unknown;
         message?: unknown;
+        retry_after?: unknown;
       };
       p.reject(
         new SignalingError(
           typeof err.code === 'string' ? err.code : 'internal',
           typeof err.message === 'string' ? err.message : '',
+          typeof err.retry_after === 'number' && err.retry_after > 0 ? Math.ceil(err.retry_after) : 0,
         ),
       );
     } else {

@@ -5,6 +5,7 @@ import { prejoinText } from './text/prejoin';
 import { socialText } from './text/social';
 import { stageText } from './text/stage';
 import { roomText } from './text/room';
+import { securityText } from './text/security';
 
 const core = {
   appName: 'Conclave',
@@ -30,9 +31,10 @@ const core = {
   joiningMeeting: 'Joining\u2026',
   // Why joining failed, by the server's error code.
   joinFailed: {
-    no_such_meeting: 'This meeting does not exist, or the link is incomplete. Check the link you were sent.',
+    no_such_meeting: "This meeting doesn't exist or the link is incomplete. Ask the host for the full link.",
     meeting_full: 'This meeting is full.',
     forbidden: 'You are not allowed to join this meeting.',
+    locked: 'The host has locked this meeting. No one else can join right now.',
     draining: 'The server is restarting. Try again in a minute.',
     unsupported_protocol: 'This page is out of date. Reload it and try again.',
     rate_limited: 'Too many attempts. Wait a moment, then try again.',
@@ -94,7 +96,7 @@ const core = {
   footer: 'Runs on your organisation\u2019s server. No trackers, no third-party requests.',
 } as const;
 
-export const en = { ...core, ...prejoinText, ...socialText, ...stageText, ...roomText };
+export const en = { ...core, ...prejoinText, ...socialText, ...stageText, ...roomText, ...securityText };
 
 export type Strings = typeof en;
 export const t: Strings = en;

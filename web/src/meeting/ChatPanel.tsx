@@ -35,6 +35,7 @@ export function ChatPanel({
   onClose,
   autoFocus = true,
   announce = true,
+  chatOff = false,
 }: {
   social: Social;
   /** useSocial(social). */
@@ -42,6 +43,8 @@ export function ChatPanel({
   onClose: () => void;
   /** Puts the focus in the message box when the panel opens. */
   autoFocus?: boolean;
+  /** A host turned chat off: the box is disabled and says why. */
+  chatOff?: boolean;
   /** Announces others' new messages; false if the caller announces them elsewhere. */
   announce?: boolean;
 }) {
@@ -240,10 +243,11 @@ export function ChatPanel({
             placeholder={t.chatPlaceholder}
             aria-describedby={describedBy}
             value={draft}
+            disabled={chatOff}
             onInput={(e) => setDraft(e.currentTarget.value)}
             onKeyDown={onKeyDown}
           />
-          <button type="submit" class="primary chat-send">
+          <button type="submit" class="primary chat-send" disabled={chatOff}>
             {t.chatSend}
           </button>
         </div>
@@ -255,6 +259,11 @@ export function ChatPanel({
         <span id="chat-hint" class="sr-only">
           {t.chatHint}
         </span>
+        {chatOff && (
+          <p class="hint" data-chat-off>
+            {t.chatOffHint}
+          </p>
+        )}
       </form>
       <div class="sr-only" aria-live="polite" aria-atomic="true">
         {live && <p key={live.key}>{live.text}</p>}

@@ -5,6 +5,7 @@
 import type { ComponentChildren } from 'preact';
 import { t } from '../strings';
 import { canShareScreen } from '../media';
+import { mayShare } from './HostControls';
 import type { MeetingSession, MeetingState } from '../session';
 import {
   CameraIcon,
@@ -73,7 +74,7 @@ export function ControlBar(p: ControlBarProps) {
             label={sharing ? t.stopSharing : t.shareScreen}
             text={sharing ? t.stopSharing : t.ctlShare}
             pressed={sharing}
-            disabled={!live && !sharing}
+            disabled={(!live || !mayShare(state)) && !sharing}
             onClick={() => void (sharing ? session.stopScreenShare() : session.startScreenShare())}
             icon={<ScreenIcon />}
           />

@@ -12,6 +12,7 @@ import { Stage } from './Stage';
 import { ControlBar, type Panel } from './ControlBar';
 import { ParticipantList } from './ParticipantList';
 import { SecurityPanel } from './SecurityPanel';
+import { HostNotices } from './HostControls';
 import { HelpDialog } from './HelpDialog';
 import { DeviceSettings } from './DeviceSettings';
 import { ChatPanel } from './ChatPanel';
@@ -94,17 +95,27 @@ export function MeetingRoom({
         </div>
       )}
       <Notices state={state} />
+      <HostNotices state={state} session={session} />
       <div class="meeting-body">
-        <Stage state={state} session={session} hands={so.hands}>
+        <Stage state={state} session={session} hands={so.hands} spotlight={state.spotlight}>
           <ReactionOverlay social={social} />
         </Stage>
         {panel && (
           <div class="panel-slot" id={`panel-${panel}`}>
-            {panel === 'chat' && <ChatPanel social={social} state={so} onClose={() => closePanel('chat')} />}
-            {panel === 'people' && (
-              <ParticipantList state={state} hands={so.hands} onClose={() => closePanel('people')} />
+            {panel === 'chat' && (
+              <ChatPanel
+                social={social}
+                state={so}
+                chatOff={state.settings?.chat === false}
+                onClose={() => closePanel('chat')}
+              />
             )}
-            {panel === 'security' && <SecurityPanel state={state} onClose={() => closePanel('security')} />}
+            {panel === 'people' && (
+              <ParticipantList state={state} session={session} hands={so.hands} onClose={() => closePanel('people')} />
+            )}
+            {panel === 'security' && (
+              <SecurityPanel state={state} session={session} onClose={() => closePanel('security')} />
+            )}
           </div>
         )}
       </div>

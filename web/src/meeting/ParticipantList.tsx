@@ -2,7 +2,9 @@
 // Order: raised hands first, in the order they went up (the order to give the floor in),
 // then us, then the others alphabetically in the person's locale.
 import { t } from '../strings';
-import type { MeetingState } from '../session';
+import type { MeetingSession, MeetingState } from '../session';
+import type { Participant } from '../protocol';
+import { PersonActions, roleLabel } from './HostControls';
 import { CloseIcon, HandIcon, MicOffIcon } from './icons';
 import './social.css';
 
@@ -15,6 +17,7 @@ export interface PersonRow {
   micOff: boolean;
   /** When the hand went up (ms), or null. */
   hand: number | null;
+  role?: Participant['role'];
 }
 
 export function orderPeople(people: PersonRow[], collator: Intl.Collator = new Intl.Collator()): PersonRow[] {
@@ -30,10 +33,13 @@ export function orderPeople(people: PersonRow[], collator: Intl.Collator = new I
 
 export function ParticipantList({
   state,
+  session,
   hands = noHands,
   onClose,
 }: {
   state: MeetingState;
+  /** For a host's actions on others; without it the list is read-only. */
+  session?: MeetingSession;
   /** Raised hands by participant id (SocialState.hands). */
   hands?: ReadonlyMap<string, number>;
   /** Shows a "Close participants" button that calls it. */
@@ -48,11 +54,19 @@ export function ParticipantList({
       self: true,
       micOff: !state.local.microphone || state.local.micMuted,
       hand: hands.get(self.id) ?? null,
+      role: state.role,
     });
   }
   for (const p of state.participants.values()) {
     const mic = p.tracks.find((x) => x.source === 'microphone');
-    people.push({ id: p.id, name: p.name, self: false, micOff: !mic || mic.muted, hand: hands.get(p.id) ?? null });
+    people.push({
+      id: p.id,
+      name: p.name,
+      self: false,
+      micOff: !mic || mic.muted,
+      hand: hands.get(p.id) ?? null,
+      role: p.role,
+    });
   }
   const ordered = orderPeople(people);
   return (
@@ -76,6 +90,7 @@ export function ParticipantList({
             >
               <span class="person-name">
                 <bdi>{p.self ? t.you(p.name) : p.name}</bdi>
+                {roleLabel(p.role) && <span class="role-badge">{roleLabel(p.role)}</span>}
               </span>
               <span class="person-marks">
                 {p.hand !== null && (
@@ -89,6 +104,9 @@ export function ParticipantList({
                   </span>
                 )}
               </span>
+              {session && !p.self && state.participants.get(p.id) && (
+                <PersonActions state={state} session={session} person={state.participants.get(p.id)!} />
+              )}
             </li>
           ))}
         </ul>

@@ -76,6 +76,7 @@ export function PreJoin({
   busy,
   error,
   preview,
+  askPasscode = false,
   onJoin,
 }: {
   id: string;
@@ -83,9 +84,13 @@ export function PreJoin({
   /** Why the last attempt failed, or null. */
   error: string | null;
   preview: DevicePreview;
-  onJoin: (name: string) => void;
+  /** The link had no passcode (or a wrong one): ask for it. */
+  askPasscode?: boolean;
+  onJoin: (name: string, passcode?: string) => void;
 }) {
   const [name, setName] = useState(loadName);
+  const [passcode, setPasscode] = useState('');
+  const passcodeInput = useRef<HTMLInputElement>(null);
   const [nameError, setNameError] = useState<string | null>(null);
   const input = useRef<HTMLInputElement>(null);
   const p = usePreviewState(preview);
@@ -104,8 +109,13 @@ export function PreJoin({
       input.current?.focus();
       return;
     }
+    if (askPasscode && passcode.trim() === '') {
+      setNameError(t.passcodeMissing);
+      passcodeInput.current?.focus();
+      return;
+    }
     saveName(name.trim());
-    onJoin(name.trim());
+    onJoin(name.trim(), askPasscode ? passcode.trim().toLowerCase() : undefined);
   };
   const shownError = nameError ?? error;
   const devices = deviceMessage(p);
@@ -163,6 +173,28 @@ export function PreJoin({
           <p id="prejoin-name-help" class="hint">
             {t.prejoinNameHelp}
           </p>
+          {askPasscode && (
+            <>
+              <label for="passcode-input">{t.passcodeLabel}</label>
+              <input
+                id="passcode-input"
+                ref={passcodeInput}
+                type="text"
+                autoComplete="off"
+                spellcheck={false}
+                maxLength={64}
+                aria-describedby="prejoin-passcode-help"
+                value={passcode}
+                onInput={(e) => {
+                  setPasscode((e.target as HTMLInputElement).value);
+                  setNameError(null);
+                }}
+              />
+              <p id="prejoin-passcode-help" class="hint">
+                {t.passcodeHelp}
+              </p>
+            </>
+          )}
           <div class="prejoin-devices">
             <DeviceSelect
               kind="camera"

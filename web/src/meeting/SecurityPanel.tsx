@@ -6,14 +6,23 @@
 // secret the fragment holds (passcode, later keys), which the server never sees.
 import { useRef, useState } from 'preact/hooks';
 import { t } from '../strings';
-import type { MeetingState } from '../session';
+import type { MeetingSession, MeetingState } from '../session';
+import { HostSection, roleLabel } from './HostControls';
 import { CloseIcon, CopyIcon } from './icons';
 
 export function inviteLink(loc: { origin: string; pathname: string; hash: string } = location): string {
   return loc.origin + loc.pathname + loc.hash;
 }
 
-export function SecurityPanel({ state, onClose }: { state: MeetingState; onClose: () => void }) {
+export function SecurityPanel({
+  state,
+  session,
+  onClose,
+}: {
+  state: MeetingState;
+  session: MeetingSession;
+  onClose: () => void;
+}) {
   const link = inviteLink();
   const [copy, setCopy] = useState<'idle' | 'copied' | 'failed'>('idle');
   const field = useRef<HTMLInputElement>(null);
@@ -27,9 +36,9 @@ export function SecurityPanel({ state, onClose }: { state: MeetingState; onClose
       setCopy('failed');
     }
   };
-  const people: { id: string; name: string }[] = [];
-  if (state.self) people.push({ id: state.self.id, name: t.you(state.self.name) });
-  for (const p of state.participants.values()) people.push({ id: p.id, name: p.name });
+  const people: { id: string; name: string; role: string | null }[] = [];
+  if (state.self) people.push({ id: state.self.id, name: t.you(state.self.name), role: roleLabel(state.role) });
+  for (const p of state.participants.values()) people.push({ id: p.id, name: p.name, role: roleLabel(p.role) });
   const https = location.protocol === 'https:';
   return (
     <aside class="panel security" aria-labelledby="security-title">
@@ -58,6 +67,7 @@ export function SecurityPanel({ state, onClose }: { state: MeetingState; onClose
         <p class="hint" role="status">
           {copy === 'copied' ? t.copied : copy === 'failed' ? t.copyFailed : ''}
         </p>
+        <HostSection state={state} session={session} />
         <h3>{t.encryptionTitle}</h3>
         <ul class="facts-list" data-encryption="transport">
           <li>{t.encryptionTransport}</li>
@@ -69,7 +79,8 @@ export function SecurityPanel({ state, onClose }: { state: MeetingState; onClose
         <ul class="names">
           {people.map((p) => (
             <li key={p.id} data-security-participant={p.id}>
-              {p.name}
+              <bdi>{p.name}</bdi>
+              {p.role && <span class="role-badge"> {p.role}</span>}
             </li>
           ))}
         </ul>

@@ -45,7 +45,10 @@ export interface RelayTransport {
 
 export function sessionTransport(session: Pick<MeetingSession, 'sendRelay' | 'onRelay'>): RelayTransport {
   return {
-    send: (to, data) => session.sendRelay(to, data),
+    // Chat is tagged so that the server can refuse it while a host has chat off (it cannot
+    // read what it relays); everything else goes untagged.
+    send: (to, data) =>
+      session.sendRelay(to, data, (data as { kind?: unknown } | null)?.kind === 'chat' ? 'chat' : undefined),
     onMessage: (handler) => session.onRelay(handler),
   };
 }
@@ -55,6 +58,8 @@ export interface RosterView {
   phase: string;
   self: { id: string; name: string } | null;
   participants: ReadonlyMap<string, { name: string }>;
+  /** The meeting's settings: chat received while a host has it off is dropped. */
+  settings?: { chat: boolean } | null;
 }
 
 export interface RosterSource {
@@ -481,6 +486,7 @@ export class Social {
   private receive(from: string, data: unknown): void {
     // The roster as the session has it at this very moment, not as last published to us.
     const r = this.roster.getState();
+    if (r.settings && !r.settings.chat && parseWire(data)?.kind === 'chat') return;
     const ctx: ReceiveContext = { selfId: r.self?.id ?? null, participants: r.participants, now: Date.now() };
     this.set(applyIncoming(this.state, from, data, ctx));
     if (this.state.handRaised && ctx.participants.has(from) && parseWire(data)?.kind === 'hand_query') {

@@ -1,0 +1,110 @@
+#include "app/admin.hpp"
+
+#include <openssl/rand.h>
+
+#include <chrono>
+#include <iostream>
+
+#include "auth/credentials.hpp"
+#include "meeting/conference.hpp"
+#include "store/sqlite_store.hpp"
+
+namespace conclave::app {
+namespace {
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::unique_ptr<store::SqliteStore> open_store(const Config& config) {
+  try {
+    return store::SqliteStore::open(config.server.data_dir);
+  } catch (const store::StoreError& e) {
+    std::cerr << "conclave: " << e.what() << "\n";
+    return nullptr;
+  }
+}
+
+// 20 characters from an alphabet without look-alikes: about 115 bits.
+std::string generated_password() {
+  static constexpr char kAlphabet[] = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+  std::string out;
+  while (out.size() < 20) {
+    unsigned char b = 0;
+    RAND_bytes(&b, 1);
+    if (b < 55 * 4) out += kAlphabet[b % 55];  // no modulo bias
+  }
+  return out;
+}
+
+}  // namespace
+
+int admin_create_user(const Config& config, const CreateUser& what,
+                      const std::optional<std::string>& password_line) {
+  const auto email = auth::normalise_email(what.email);
+  if (!email) {
+    std::cerr << "conclave: error: --email: not an email address\n";
+    return 2;
+  }
+  const auto name = meeting::normalise_display_name(what.name);
+  if (!name) {
+    std::cerr << "conclave: error: --name: 1 to 64 characters, no control characters\n";
+    return 2;
+  }
+  std::string password;
+  if (what.generate_password) {
+    password = generated_password();
+  } else {
+    if (!password_line) {
+      std::cerr << "conclave: error: give the password on standard input, or "
+                   "--generate-password\n";
+      return 2;
+    }
+    password = *password_line;
+    if (password.size() < 10 || password.size() > 1024) {
+      std::cerr << "conclave: error: the password must be 10 to 1024 bytes\n";
+      return 2;
+    }
+  }
+  auto store = open_store(config);
+  if (!store) return 3;
+  store::Account account;
+  account.email = *email;
+  account.display_name = *name;
+  account.password_hash = auth::hash_password(password);
+  account.admin = what.admin;
+  account.created_at = unix_now();
+  try {
+    account.id = store->create_account(account);
+  } catch (const store::ConflictError&) {
+    std::cerr << "conclave: error: email already taken: " << *email << "\n";
+    return 1;
+  } catch (const store::StoreError& e) {
+    std::cerr << "conclave: " << e.what() << "\n";
+    return 3;
+  }
+  std::cout << "created user " << *email << " (id " << account.id << (what.admin ? ", admin" : "")
+            << ")\n";
+  if (what.generate_password) std::cout << "password: " << password << "\n";
+  return 0;
+}
+
+int admin_create_invite(const Config& config, const std::string& by_email) {
+  auto store = open_store(config);
+  if (!store) return 3;
+  const auto email = auth::normalise_email(by_email).value_or("");
+  const auto by = store->find_account_by_email(email);
+  if (!by || !by->admin) {
+    std::cerr << "conclave: error: --by must name an administrator's account\n";
+    return 2;
+  }
+  const auto token = auth::new_token();
+  const auto expires = unix_now() + 7 * 24 * 3600;
+  store->create_invite({auth::token_hash(token), by->id, expires});
+  std::cout << "invite: " << token << " (valid for 7 days)\n";
+  return 0;
+}
+
+}  // namespace conclave::app
