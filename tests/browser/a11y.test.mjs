@@ -14,7 +14,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, ensureStopped } from '../lib/server.mjs';
-import { meetingUrl } from '../lib/meetings.mjs';
+import { createMeeting, meetingUrl } from '../lib/meetings.mjs';
 import { launchChromium } from '../lib/browser.mjs';
 import {
   T,
@@ -52,7 +52,7 @@ let other; // a second participant, in another tab
 
 before(
   async () => {
-    server = await startServer({ args: ['--meeting-create', 'anyone'] });
+    server = await startServer({ args: ['--meeting-create', 'anyone', '--auth-signup', 'open'] });
     MEETING_URL = await meetingUrl(server);
     browser = await launchChromium({
       timeoutMs: 8000,
@@ -201,4 +201,62 @@ test('the page after leaving', STEP, async () => {
   await page.waitForURL(server.url('/'));
   await page.getByText(T.leftStatus, { exact: true }).waitFor();
   await checkScreen('page after leaving');
+});
+
+// Meeting security (issue 7): the waiting room, a host's view, and the account pages.
+
+test('waiting room', STEP, async () => {
+  const m = await createMeeting(server.origin, {}); // default settings: nobody gets in without the host
+  await page.goto(server.url('/'));
+  await page.goto(server.url(`/m/${m.id}#p=${m.passcode}`));
+  await joinMeeting(page, { name: 'Amara', expect: 'waiting' });
+  await page.getByRole('heading', { name: 'Waiting to be let in' }).waitFor();
+  try {
+    await checkScreen('waiting room');
+  } finally {
+    await page.getByRole('button', { name: 'Leave waiting room', exact: true }).click();
+  }
+});
+
+test('security panel and participant actions, as the host with someone waiting', STEP, async () => {
+  const m = await createMeeting(server.origin, {});
+  const url = server.url(`/m/${m.id}#p=${m.passcode}`);
+  await page.goto(server.url('/'));
+  await page.evaluate(([id, key]) => localStorage.setItem('conclave.hostKeys', JSON.stringify({ [id]: key })), [m.id, m.host_key]);
+  await page.goto(url);
+  await joinMeeting(page, { name: 'Amara' });
+  // Bo's tab shares this browser's storage: without the host key he is a guest.
+  await page.evaluate(() => localStorage.removeItem('conclave.hostKeys'));
+  await joinMeeting(other, { name: 'Bo', url, expect: 'waiting' });
+  const region = await openPanel(page, T.security, T.security);
+  await region.getByRole('button', { name: 'Admit Bo', exact: true }).waitFor();
+  try {
+    await checkScreen('security panel, host, someone waiting');
+    await region.getByRole('button', { name: 'Admit Bo', exact: true }).click();
+  } finally {
+    await closePanel(page, T.security, T.security).catch(() => {});
+  }
+  await waitForMeetingState(other, 'joined');
+  const people = await openPanel(page, T.participants, T.participantsRegion(2));
+  await people.getByLabel('Actions for Bo', { exact: true }).click();
+  await people.getByRole('button', { name: 'Remove from meeting', exact: true }).waitFor();
+  await checkScreen('participant actions, host');
+  await control(page, T.leave).click();
+  await page.waitForURL(server.url('/'));
+});
+
+test('sign-in, sign-up and account pages', STEP, async () => {
+  await page.goto(server.url('/signin'));
+  await page.getByRole('heading', { name: 'Sign in', exact: true }).waitFor();
+  await checkScreen('sign-in page');
+  await page.goto(server.url('/signup'));
+  await page.getByRole('heading', { name: 'Create an account', exact: true }).waitFor();
+  await checkScreen('sign-up page');
+  await page.getByRole('textbox', { name: 'Your name', exact: true }).fill('Amara');
+  await page.getByRole('textbox', { name: 'Email', exact: true }).fill('amara@example.org');
+  await page.getByLabel('Password', { exact: true }).fill('a long and good password');
+  await page.getByRole('button', { name: 'Create account', exact: true }).click();
+  await page.getByRole('link', { name: 'Your account', exact: true }).click();
+  await page.getByRole('heading', { name: 'Your account', exact: true }).waitFor();
+  await checkScreen('account page');
 });
