@@ -72,6 +72,13 @@ Server::Server(const Config& config)
     throw StartupError(e.what());
   }
   tls_ = make_tls(config_);
+  if (config_.meeting.create == "accounts" && config_.auth.signup == "closed" &&
+      store_->account_count() == 0) {
+    spdlog::warn(
+        "no accounts yet, and only signed-in users may create meetings: create the first "
+        "administrator with: conclave admin create-user --admin --email you@example.org "
+        "--name \"Your Name\"");
+  }
 
   metrics::register_process_metrics(registry_);
   const auto web_root =
