@@ -404,14 +404,7 @@ json Conference::join_result(Participant& p, bool resumed) {
               {"last_n", 0}};
   if (!p.admitted) result["waiting_reason"] = p.host_absent ? "host_absent" : "host_admits";
   if (p.admitted && p.role != Role::kParticipant) {
-    json waiting = json::array();
-    for (auto& w : m.waiting) {
-      waiting.push_back({{"id", w->wire_id},
-                         {"name", w->name},
-                         {"signed_in", w->account.has_value()},
-                         {"since", w->waiting_since}});
-    }
-    result["waiting"] = std::move(waiting);
+    result["waiting"] = waiting_list(m);
   }
   return result;
 }
@@ -728,16 +721,21 @@ void Conference::hand_over_host(Meeting& m) {
   after_host_arrived(m);
 }
 
-// The waiting list, to everyone who may admit.
-void Conference::notify_waiting(Meeting& m) {
+// Who waits, as hosts and co-hosts see them (docs/protocol.md, "Waiting").
+json Conference::waiting_list(const Meeting& m) const {
   json waiting = json::array();
-  for (auto& w : m.waiting) {
+  for (const auto& w : m.waiting) {
     waiting.push_back({{"id", w->wire_id},
                        {"name", w->name},
                        {"signed_in", w->account.has_value()},
                        {"since", w->waiting_since}});
   }
-  const auto text = json{{"event", "waiting_changed"}, {"waiting", std::move(waiting)}}.dump();
+  return waiting;
+}
+
+// The waiting list, to everyone who may admit.
+void Conference::notify_waiting(Meeting& m) {
+  const auto text = json{{"event", "waiting_changed"}, {"waiting", waiting_list(m)}}.dump();
   for (auto& p : m.participants) {
     if (p->role == Role::kParticipant || p->session == 0) continue;
     deliver(p->session, text);

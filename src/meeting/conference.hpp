@@ -223,6 +223,7 @@ class Conference {
   void after_host_arrived(Meeting& m);
   void hand_over_host(Meeting& m);
   void notify_waiting(Meeting& m);
+  nlohmann::json waiting_list(const Meeting& m) const;
   void close_session(Participant& p, const char* reason, unsigned short code);
   void end(Meeting& m, const char* reason);
   void mute_by_host(Participant& by, Participant& target, sfu::Source source);

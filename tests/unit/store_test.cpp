@@ -415,5 +415,126 @@ TEST_F(SqliteStoreTest, NotHealthyWhenTheDatabaseNoLongerAnswers) {
   EXPECT_FALSE(store->healthy());
 }
 
+// ---------------------------------------------------------------------------------------
+// Migration 2 (issue 7): accounts, sessions, devices, invites, meetings.
+
+Account make_account(const std::string& email, bool admin = false) {
+  Account a;
+  a.email = email;
+  a.display_name = "Name of " + email;
+  a.password_hash = "$argon2id$v=19$m=65536,t=2,p=1$test";
+  a.admin = admin;
+  a.created_at = 1000;
+  return a;
+}
+
+TEST_F(SqliteStoreTest, SchemaOneDatabaseIsMigratedAndKeepsItsIdentity) {
+  fs::create_directory(data_dir());
+  { std::ofstream create(database()); }  // an empty file is an empty database
+  {
+    // A database as the first release left it: schema 1 only.
+    RawDatabase raw(database());
+    raw.exec(
+        "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL, "
+        "description TEXT NOT NULL)");
+    raw.exec(std::string(kMigrations[0].sql));
+    raw.exec("INSERT INTO schema_version VALUES (1, 1, 'server identity')");
+    raw.exec("INSERT INTO server_identity VALUES (1, '0123456789abcdef0123456789abcdef', 5)");
+  }
+  auto store = SqliteStore::open(data_dir());
+  EXPECT_EQ(store->schema_version(), kLatestSchemaVersion);
+  EXPECT_EQ(store->server_identity().server_id, "0123456789abcdef0123456789abcdef");
+  EXPECT_EQ(store->account_count(), 0u);
+}
+
+TEST_F(SqliteStoreTest, AccountsAreUniqueByEmailAndReadBack) {
+  auto store = SqliteStore::open(data_dir());
+  const auto id = store->create_account(make_account("ada@example.org", true));
+  EXPECT_THROW(store->create_account(make_account("ada@example.org")), ConflictError);
+  const auto a = store->find_account_by_email("ada@example.org");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->id, id);
+  EXPECT_TRUE(a->admin);
+  EXPECT_FALSE(a->disabled);
+  EXPECT_EQ(store->find_account(id)->email, "ada@example.org");
+  EXPECT_FALSE(store->find_account(id + 1));
+  store->set_password_hash(id, "new");
+  EXPECT_EQ(store->find_account(id)->password_hash, "new");
+  EXPECT_EQ(store->account_count(), 1u);
+}
+
+TEST_F(SqliteStoreTest, SessionsExpireAndDisablingAnAccountEndsThem) {
+  auto store = SqliteStore::open(data_dir());
+  const auto id = store->create_account(make_account("s@example.org"));
+  store->create_session({"h1", id, 10, 100});
+  store->create_session({"h2", id, 10, 200});
+  EXPECT_EQ(store->find_session("h1")->expires_at, 100);
+  store->delete_expired_sessions(150);
+  EXPECT_FALSE(store->find_session("h1"));
+  EXPECT_TRUE(store->find_session("h2"));
+  store->set_account_disabled(id, true);
+  EXPECT_FALSE(store->find_session("h2"));
+  EXPECT_TRUE(store->find_account(id)->disabled);
+  store->create_session({"h3", id, 10, 200});
+  store->delete_sessions_of(id);
+  EXPECT_FALSE(store->find_session("h3"));
+}
+
+TEST_F(SqliteStoreTest, DevicesInvitesAndMeetingsBelongToTheirAccount) {
+  auto store = SqliteStore::open(data_dir());
+  const auto id = store->create_account(make_account("m@example.org"));
+  const auto other = store->create_account(make_account("o@example.org"));
+  const auto dev = store->add_device({0, id, "key-1", "Laptop", 5});
+  EXPECT_THROW(store->add_device({0, id, "key-1", "Again", 5}), ConflictError);
+  store->remove_device(other, dev);  // not theirs: nothing happens
+  ASSERT_EQ(store->devices_of(id).size(), 1u);
+
+  store->create_invite({"inv", id, 100});
+  EXPECT_FALSE(store->take_invite("nope", 50));
+  EXPECT_TRUE(store->take_invite("inv", 50));
+  EXPECT_FALSE(store->take_invite("inv", 50));  // one use
+  store->create_invite({"old", id, 100});
+  EXPECT_FALSE(store->take_invite("old", 150));  // expired
+
+  MeetingRecord m;
+  m.id = "abcd-efgh-jkmn-pqrs";
+  m.owner = id;
+  m.passcode_hash = "p";
+  m.host_key_hash = "";
+  m.settings_json = "{}";
+  m.created_at = m.last_used_at = 7;
+  store->create_meeting(m);
+  EXPECT_THROW(store->create_meeting(m), ConflictError);
+  MeetingRecord guest = m;
+  guest.id = "zzzz-zzzz-zzzz-zzzz";
+  guest.owner.reset();
+  store->create_meeting(guest);
+  EXPECT_FALSE(store->find_meeting(guest.id)->owner.has_value());
+  store->update_meeting_settings(m.id, R"({"chat":false})");
+  store->set_meeting_passcode(m.id, "q");
+  store->touch_meeting(m.id, 99);
+  const auto back = store->find_meeting(m.id);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->settings_json, R"({"chat":false})");
+  EXPECT_EQ(back->passcode_hash, "q");
+  EXPECT_EQ(back->last_used_at, 99);
+  EXPECT_EQ(store->meetings_of(id).size(), 1u);
+  EXPECT_TRUE(store->meetings_of(other).empty());
+  store->delete_meeting(guest.id);
+  EXPECT_FALSE(store->find_meeting(guest.id));
+
+  // Deleting an account takes everything of it along (no soft-delete flags).
+  store->create_session({"sess", id, 1, 1000});
+  store.reset();
+  {
+    RawDatabase raw(database());
+    raw.exec("PRAGMA foreign_keys = ON");
+    raw.exec("DELETE FROM accounts WHERE id = " + std::to_string(id));
+    for (const char* table : {"auth_sessions", "devices", "invites", "meetings"}) {
+      EXPECT_EQ(raw.integer(std::string("SELECT count(*) FROM ") + table), 0) << table;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace conclave::store
