@@ -77,6 +77,27 @@ int main(int argc, char** argv) {
   auto* invite_cmd = admin_cmd->add_subcommand(
       "create-invite", "Print an invite token for auth.signup = invite (valid 7 days)");
   invite_cmd->add_option("--by", invite_by, "Email of the administrator inviting")->required();
+  std::string change_email;
+  std::optional<app::AccountChange> change;
+  auto add_change = [&](const char* name, const char* help, app::AccountChange what) {
+    auto* cmd = admin_cmd->add_subcommand(name, help);
+    cmd->add_option("--email", change_email, "The account's email")->required();
+    cmd->callback([&change, what] { change = what; });
+  };
+  add_change("delete-user", "Delete an account and everything of it (rows removed, not flagged)",
+             app::AccountChange::kDelete);
+  add_change("disable-user", "Disable an account and end its sessions",
+             app::AccountChange::kDisable);
+  add_change("enable-user", "Enable a disabled account", app::AccountChange::kEnable);
+  add_change("reset-password", "Set a new password (read from standard input); ends all sessions",
+             app::AccountChange::kResetPassword);
+  add_change("make-admin", "Make an account an administrator", app::AccountChange::kMakeAdmin);
+  add_change("revoke-admin", "Take administration away from an account",
+             app::AccountChange::kRevokeAdmin);
+  auto* audit_cmd = cli.add_subcommand("audit", "The audit log of administrative actions");
+  audit_cmd->require_subcommand(1);
+  auto* verify_cmd = audit_cmd->add_subcommand(
+      "verify", "Check the audit log's hash chain; name the first broken link");
   cli.footer(
       "Examples:\n"
       "  conclave                                  http://localhost:8080, data in ./data\n"
@@ -134,6 +155,18 @@ int main(int argc, char** argv) {
     return app::admin_create_user(loaded.config, create_user, line);
   }
   if (invite_cmd->parsed()) return app::admin_create_invite(loaded.config, invite_by);
+  if (verify_cmd->parsed()) return app::audit_verify(loaded.config);
+  if (change) {
+    std::optional<std::string> line;
+    if (*change == app::AccountChange::kResetPassword) {
+      std::string text;
+      if (std::getline(std::cin, text)) {
+        if (!text.empty() && text.back() == '\r') text.pop_back();
+        line = text;
+      }
+    }
+    return app::admin_change_user(loaded.config, change_email, *change, line);
+  }
 
   log::init(log_options(loaded.config));
   try {

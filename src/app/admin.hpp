@@ -27,4 +27,15 @@ int admin_create_user(const Config& config, const CreateUser& what,
 // Prints a new invite token (valid 7 days), made in the name of `by_email` (an admin).
 int admin_create_invite(const Config& config, const std::string& by_email);
 
+// What an operator can do to an existing account. Each is appended to the audit log
+// (privacy/audit.hpp), which the account's owner sees. There is deliberately no way to
+// sign in as a user, read what they said, or join a meeting unseen.
+enum class AccountChange { kDelete, kDisable, kEnable, kResetPassword, kMakeAdmin, kRevokeAdmin };
+int admin_change_user(const Config& config, const std::string& email, AccountChange change,
+                      const std::optional<std::string>& password_line);
+
+// `conclave audit verify`: 0 when the chain holds (prints its length and head hash), 1 at
+// the first broken link (printed), 3 when the store cannot be opened.
+int audit_verify(const Config& config);
+
 }  // namespace conclave::app

@@ -216,6 +216,14 @@ const std::vector<Key>& keys() {
         "auth.session_ttl", "How long a sign-in lasts", 1, 365 * 24 * 3600,
         [](Config & c) -> auto& { return c.auth.session_ttl; }));
     t.push_back(integer_key<unsigned>(
+        "retention.meeting_days", "DAYS",
+        "Meetings not used for this many days are deleted, with their settings (0: as soon as "
+        "they are over)",
+        0, 36500, [](Config & c) -> auto& { return c.retention.meeting_days; }));
+    t.push_back(seconds_key(
+        "retention.sweep_interval", "How often expired meetings and sessions are deleted", 1, 86400,
+        [](Config & c) -> auto& { return c.retention.sweep_interval; }));
+    t.push_back(integer_key<unsigned>(
         "limits.join_attempts", "COUNT", "Joins per source address per minute before waits grow", 1,
         1000000, [](Config & c) -> auto& { return c.limits.join_attempts; }));
     t.push_back(integer_key<unsigned>(

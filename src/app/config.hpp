@@ -54,6 +54,11 @@ struct Config {
     std::string signup = "closed";  // closed (admins create accounts), invite, open
     std::chrono::seconds session_ttl{30 * 24 * 3600};
   } auth;
+  // How long the server keeps what it keeps (docs/privacy.md).
+  struct Retention {
+    unsigned meeting_days = 90;  // a meeting unused this long is deleted; 0: at once
+    std::chrono::seconds sweep_interval{3600};
+  } retention;
   // Attempt limits (docs/protocol.md "Attempt limits"; docs/security.md).
   struct Limits {
     unsigned join_attempts = 100;             // per address per minute

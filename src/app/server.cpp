@@ -196,6 +196,38 @@ void Server::start_conference() {
       [api = api_.get()](std::string_view cookie) { return api->who(cookie); });
   conference_->register_handlers(dispatcher_);
   api_->set_conference(conference_.get());
+  schedule_retention();
+}
+
+// Retention (docs/privacy.md): meetings unused for retention.meeting_days and expired
+// sign-in sessions are deleted (rows removed; secure_delete zeroes them; the checkpoint
+// clears the WAL). Running meetings are kept.
+void Server::schedule_retention() {
+  retention_timer_.expires_after(config_.retention.sweep_interval);
+  retention_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || draining_) return;
+    sweep();
+    schedule_retention();
+  });
+}
+
+void Server::sweep() {
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  try {
+    const auto cutoff = now - static_cast<std::int64_t>(config_.retention.meeting_days) * 86400;
+    const auto live = conference_ ? conference_->live_meeting_ids() : std::vector<std::string>{};
+    const auto gone = store_->delete_meetings_unused_since(cutoff, live);
+    store_->delete_expired_sessions(now);
+    if (gone > 0) {
+      store_->checkpoint();
+      spdlog::info("retention: deleted {} meeting(s) unused for {} day(s)", gone,
+                   config_.retention.meeting_days);
+    }
+  } catch (const store::StoreError& e) {
+    spdlog::warn("retention sweep failed: {}", e.what());
+  }
 }
 
 void Server::stop_media_workers() {
@@ -341,6 +373,7 @@ void Server::finish(const char* why) {
   finished_ = true;
   spdlog::info("drained: {}", why);
   drain_timer_.cancel();
+  retention_timer_.cancel();
   http_->close();
   stop_media_workers();
   signals_.cancel();

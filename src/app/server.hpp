@@ -69,6 +69,9 @@ class Server {
   std::size_t next_worker_ = 0;
   boost::asio::signal_set signals_{io_};
   boost::asio::steady_timer drain_timer_{io_};
+  boost::asio::steady_timer retention_timer_{io_};
+  void schedule_retention();
+  void sweep();
   bool draining_ = false;
   bool finished_ = false;
 };

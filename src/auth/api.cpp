@@ -10,6 +10,7 @@
 
 #include "auth/credentials.hpp"
 #include "common/attempts.hpp"
+#include "meeting/policy.hpp"
 
 namespace conclave::auth {
 
@@ -262,6 +263,35 @@ asio::awaitable<http::Response> Api::handle(const http::Request& r, const std::s
       store_.remove_device(who_called->account.id, id);
       co_return json_response(r, 204, nullptr);
     }
+    if (path == "/api/account/audit" && method == bhttp::verb::get) {
+      if (!who_called) co_return need_sign_in();
+      co_return json_response(r, 200, json{{"entries", audit_json(who_called->account.id)}});
+    }
+    if (path == "/api/account/export" && method == bhttp::verb::get) {
+      if (!who_called) co_return need_sign_in();
+      auto res = json_response(r, 200, export_json(who_called->account));
+      res.set(bhttp::field::content_disposition, "attachment; filename=\"conclave-export.json\"");
+      co_return res;
+    }
+    if (path == "/api/account" && method == bhttp::verb::delete_) {
+      if (!who_called) co_return need_sign_in();
+      const auto password = text(body, "password", kMaxPasswordBytes).value_or("");
+      const bool ok = co_await asio::co_spawn(
+          hasher_, verify_on_pool(who_called->account.password_hash, password),
+          asio::use_awaitable);
+      if (!ok) co_return error(r, 403, "bad_credentials", "wrong password");
+      const auto id = who_called->account.id;
+      if (conference_) {
+        const meeting::SignedIn me{id, who_called->account.email, who_called->account.display_name};
+        for (const auto& m : store_.meetings_of(id)) conference_->api_delete_meeting(me, m.id);
+      }
+      store_.delete_account(id);
+      store_.checkpoint();
+      spdlog::info("an account was deleted by its owner");
+      auto res = json_response(r, 204, nullptr);
+      res.set(bhttp::field::set_cookie, session_cookie("", std::chrono::seconds(0)));
+      co_return res;
+    }
     if (path == "/api/invites" && method == bhttp::verb::post) {
       if (!who_called) co_return need_sign_in();
       if (!who_called->account.admin)
@@ -300,6 +330,66 @@ asio::awaitable<http::Response> Api::handle(const http::Request& r, const std::s
     spdlog::error("API request failed: {}", e.what());
     co_return error(r, 503, "store_unavailable", "the server cannot reach its database");
   }
+}
+
+json Api::audit_json(std::int64_t account) {
+  json list = json::array();
+  for (const auto& e : store_.audit_entries_about(account)) {
+    list.push_back({{"seq", e.seq},
+                    {"at", e.at},
+                    {"actor", e.actor},
+                    {"action", e.action},
+                    {"details", json::parse(e.details, nullptr, false)},
+                    {"hash", e.hash}});
+  }
+  return list;
+}
+
+// Everything the server holds about an account (docs/privacy.md lists the same fields).
+// Secrets and values derived from them are named, not given: a password hash, the hashes of
+// session tokens, passcodes and host keys.
+json Api::export_json(const store::Account& a) {
+  json devices = json::array();
+  for (const auto& d : store_.devices_of(a.id)) {
+    devices.push_back({{"id", d.id},
+                       {"public_key", d.public_key},
+                       {"label", d.label},
+                       {"created_at", d.created_at}});
+  }
+  json meetings = json::array();
+  for (const auto& m : store_.meetings_of(a.id)) {
+    meetings.push_back({{"id", m.id},
+                        {"created_at", m.created_at},
+                        {"last_used_at", m.last_used_at},
+                        {"settings", json::parse(m.settings_json, nullptr, false)},
+                        {"passcode_hash", "(stored, not exported)"},
+                        {"host_key_hash", "(stored, not exported)"}});
+  }
+  json sessions = json::array();
+  for (const auto& s : store_.sessions_of(a.id)) {
+    sessions.push_back({{"created_at", s.created_at},
+                        {"expires_at", s.expires_at},
+                        {"token_hash", "(stored, not exported)"}});
+  }
+  json invites = json::array();
+  for (const auto& i : store_.invites_of(a.id)) {
+    invites.push_back({{"expires_at", i.expires_at}, {"token_hash", "(stored, not exported)"}});
+  }
+  return {{"format", "conclave-export/1"},
+          {"exported_at", unix_now()},
+          {"account",
+           {{"id", a.id},
+            {"email", a.email},
+            {"display_name", a.display_name},
+            {"admin", a.admin},
+            {"disabled", a.disabled},
+            {"created_at", a.created_at},
+            {"password_hash", "(argon2id, stored, not exported)"}}},
+          {"sessions", std::move(sessions)},
+          {"devices", std::move(devices)},
+          {"invites", std::move(invites)},
+          {"meetings", std::move(meetings)},
+          {"audit", audit_json(a.id)}};
 }
 
 asio::awaitable<http::Response> Api::signup(const http::Request& r, const std::string&) {

@@ -65,6 +65,8 @@ class Api {
   boost::asio::awaitable<http::Response> signup(const http::Request& r, const std::string& peer);
   boost::asio::awaitable<http::Response> signin(const http::Request& r, const std::string& peer);
 
+  nlohmann::json audit_json(std::int64_t account);
+  nlohmann::json export_json(const store::Account& account);
   http::Response json_response(const http::Request& r, int status, const nlohmann::json& body);
   http::Response error(const http::Request& r, int status, std::string_view code,
                        std::string_view message);

@@ -88,6 +88,12 @@ class Conference {
   void set_draining() { draining_ = true; }
 
   std::size_t meeting_count() const { return meetings_.size(); }
+  // Ids of the meetings running now (retention keeps them).
+  std::vector<std::string> live_meeting_ids() const {
+    std::vector<std::string> ids;
+    for (const auto& [id, m] : meetings_) ids.push_back(id);
+    return ids;
+  }
 
   // The meeting routes of docs/api.md. `who` is the signed-in caller, if any; the API layer
   // has already checked CSRF and parsed `body` as a JSON object.

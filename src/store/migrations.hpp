@@ -71,6 +71,21 @@ inline constexpr std::array kMigrations{
       );
       CREATE INDEX meetings_by_owner ON meetings(owner);
     )sql"},
+    // Issue 8: administrative actions on accounts, as a hash chain. No foreign key to
+    // accounts: entries outlive the account they are about (and hold no personal data).
+    Migration{3, "audit log", R"sql(
+      CREATE TABLE audit_log (
+        seq INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        subject INTEGER,
+        details TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+      );
+      CREATE INDEX audit_log_by_subject ON audit_log(subject);
+    )sql"},
 };
 
 inline constexpr int kLatestSchemaVersion = kMigrations.back().version;

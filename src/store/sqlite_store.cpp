@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <chrono>
@@ -549,6 +550,15 @@ void SqliteStore::set_account_disabled(std::int64_t account, bool disabled) {
   });
 }
 
+void SqliteStore::set_admin(std::int64_t account, bool admin) {
+  guarded("change a role", [&] {
+    Statement st(db_.get(), "UPDATE accounts SET admin = ?2 WHERE id = ?1");
+    st.bind(1, account);
+    st.bind(2, std::int64_t{admin});
+    run(st);
+  });
+}
+
 void SqliteStore::create_session(const AuthSession& s) {
   guarded("create a session", [&] {
     Statement st(db_.get(),
@@ -594,6 +604,29 @@ void SqliteStore::delete_expired_sessions(std::int64_t now) {
     Statement st(db_.get(), "DELETE FROM auth_sessions WHERE expires_at <= ?1");
     st.bind(1, now);
     run(st);
+  });
+}
+
+std::vector<AuthSession> SqliteStore::sessions_of(std::int64_t account) {
+  return guarded("read sessions", [&] {
+    Statement st(db_.get(),
+                 "SELECT token_hash, account_id, created_at, expires_at FROM auth_sessions "
+                 "WHERE account_id = ?1 ORDER BY created_at");
+    st.bind(1, account);
+    std::vector<AuthSession> out;
+    while (st.step()) out.push_back({st.text(0), st.int64(1), st.int64(2), st.int64(3)});
+    return out;
+  });
+}
+
+std::vector<Invite> SqliteStore::invites_of(std::int64_t account) {
+  return guarded("read invites", [&] {
+    Statement st(db_.get(),
+                 "SELECT token_hash, created_by, expires_at FROM invites WHERE created_by = ?1");
+    st.bind(1, account);
+    std::vector<Invite> out;
+    while (st.step()) out.push_back({st.text(0), st.int64(1), st.int64(2)});
+    return out;
   });
 }
 
@@ -733,6 +766,105 @@ std::vector<MeetingRecord> SqliteStore::meetings_of(std::int64_t owner) {
     st.bind(1, owner);
     std::vector<MeetingRecord> out;
     while (st.step()) out.push_back(read_meeting(st));
+    return out;
+  });
+}
+
+void SqliteStore::delete_account(std::int64_t account) {
+  guarded("delete an account", [&] {
+    Statement st(db_.get(), "DELETE FROM accounts WHERE id = ?1");
+    st.bind(1, account);
+    run(st);
+  });
+}
+
+bool SqliteStore::checkpoint() noexcept {
+  int log = 0, done = 0;
+  return sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log, &done) ==
+         SQLITE_OK;
+}
+
+std::size_t SqliteStore::delete_meetings_unused_since(std::int64_t cutoff,
+                                                      const std::vector<std::string>& keep) {
+  return guarded("delete old meetings", [&] {
+    std::vector<std::string> old;
+    {
+      Statement st(db_.get(), "SELECT id FROM meetings WHERE last_used_at < ?1");
+      st.bind(1, cutoff);
+      while (st.step()) old.push_back(st.text(0));
+    }
+    std::size_t gone = 0;
+    for (const auto& id : old) {
+      if (std::find(keep.begin(), keep.end(), id) != keep.end()) continue;
+      Statement st(db_.get(), "DELETE FROM meetings WHERE id = ?1");
+      st.bind(1, id);
+      run(st);
+      ++gone;
+    }
+    return gone;
+  });
+}
+
+namespace {
+
+constexpr std::string_view kAuditColumns =
+    "SELECT seq, at, actor, action, subject, details, prev_hash, hash FROM audit_log ";
+
+AuditEntry read_audit(const Statement& row) {
+  AuditEntry e;
+  e.seq = row.int64(0);
+  e.at = row.int64(1);
+  e.actor = row.text(2);
+  e.action = row.text(3);
+  if (!row.is_null(4)) e.subject = row.int64(4);
+  e.details = row.text(5);
+  e.prev_hash = row.text(6);
+  e.hash = row.text(7);
+  return e;
+}
+
+}  // namespace
+
+void SqliteStore::append_audit(const AuditEntry& e) {
+  guarded("append to the audit log", [&] {
+    Statement st(db_.get(),
+                 "INSERT INTO audit_log (seq, at, actor, action, subject, details, prev_hash, "
+                 "hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    st.bind(1, e.seq);
+    st.bind(2, e.at);
+    st.bind(3, e.actor);
+    st.bind(4, e.action);
+    if (e.subject) st.bind(5, *e.subject);
+    st.bind(6, e.details);
+    st.bind(7, e.prev_hash);
+    st.bind(8, e.hash);
+    run(st);
+  });
+}
+
+std::optional<AuditEntry> SqliteStore::last_audit() {
+  return guarded("read the audit log", [&]() -> std::optional<AuditEntry> {
+    Statement st(db_.get(), std::string(kAuditColumns) + "ORDER BY seq DESC LIMIT 1");
+    if (!st.step()) return std::nullopt;
+    return read_audit(st);
+  });
+}
+
+std::vector<AuditEntry> SqliteStore::audit_entries() {
+  return guarded("read the audit log", [&] {
+    Statement st(db_.get(), std::string(kAuditColumns) + "ORDER BY seq");
+    std::vector<AuditEntry> out;
+    while (st.step()) out.push_back(read_audit(st));
+    return out;
+  });
+}
+
+std::vector<AuditEntry> SqliteStore::audit_entries_about(std::int64_t account) {
+  return guarded("read the audit log", [&] {
+    Statement st(db_.get(), std::string(kAuditColumns) + "WHERE subject = ?1 ORDER BY seq");
+    st.bind(1, account);
+    std::vector<AuditEntry> out;
+    while (st.step()) out.push_back(read_audit(st));
     return out;
   });
 }

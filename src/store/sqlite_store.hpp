@@ -35,12 +35,14 @@ class SqliteStore final : public Store {
   std::size_t account_count() override;
   void set_password_hash(std::int64_t account, std::string_view hash) override;
   void set_account_disabled(std::int64_t account, bool disabled) override;
+  void set_admin(std::int64_t account, bool admin) override;
 
   void create_session(const AuthSession& session) override;
   std::optional<AuthSession> find_session(std::string_view token_hash) override;
   void delete_session(std::string_view token_hash) override;
   void delete_sessions_of(std::int64_t account) override;
   void delete_expired_sessions(std::int64_t now) override;
+  std::vector<AuthSession> sessions_of(std::int64_t account) override;
 
   std::int64_t add_device(const Device& device) override;
   std::vector<Device> devices_of(std::int64_t account) override;
@@ -48,6 +50,7 @@ class SqliteStore final : public Store {
 
   void create_invite(const Invite& invite) override;
   bool take_invite(std::string_view token_hash, std::int64_t now) override;
+  std::vector<Invite> invites_of(std::int64_t account) override;
 
   void create_meeting(const MeetingRecord& meeting) override;
   std::optional<MeetingRecord> find_meeting(std::string_view id) override;
@@ -56,6 +59,15 @@ class SqliteStore final : public Store {
   void touch_meeting(std::string_view id, std::int64_t now) override;
   void delete_meeting(std::string_view id) override;
   std::vector<MeetingRecord> meetings_of(std::int64_t owner) override;
+
+  void delete_account(std::int64_t account) override;
+  bool checkpoint() noexcept override;
+  std::size_t delete_meetings_unused_since(std::int64_t cutoff,
+                                           const std::vector<std::string>& keep) override;
+  void append_audit(const AuditEntry& entry) override;
+  std::optional<AuditEntry> last_audit() override;
+  std::vector<AuditEntry> audit_entries() override;
+  std::vector<AuditEntry> audit_entries_about(std::int64_t account) override;
 
  private:
   // Closes the connection when the store is destroyed. Never throws.

@@ -87,6 +87,20 @@ struct MeetingRecord {
   std::int64_t last_used_at = 0;
 };
 
+// One entry of the audit log of administrative actions on accounts (privacy/audit.hpp
+// makes the chain; docs/privacy.md). Names and emails are never put into an entry: the
+// subject is an account id, so deleting the account leaves nothing personal behind.
+struct AuditEntry {
+  std::int64_t seq = 0;                 // 1, 2, 3, ... without gaps
+  std::int64_t at = 0;                  // unix seconds
+  std::string actor;                    // "operator" (command line) or "account:<id>"
+  std::string action;                   // "create_user", "delete_user", ...
+  std::optional<std::int64_t> subject;  // the account acted on
+  std::string details;                  // JSON, never personal data
+  std::string prev_hash;                // hash of entry seq - 1 ("" for the first)
+  std::string hash;                     // SHA-256 (hex) over prev_hash and this entry
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -105,6 +119,7 @@ class Store {
   virtual std::size_t account_count() = 0;
   virtual void set_password_hash(std::int64_t account, std::string_view hash) = 0;
   virtual void set_account_disabled(std::int64_t account, bool disabled) = 0;
+  virtual void set_admin(std::int64_t account, bool admin) = 0;
 
   // Sign-in sessions.
   virtual void create_session(const AuthSession& session) = 0;
@@ -112,6 +127,7 @@ class Store {
   virtual void delete_session(std::string_view token_hash) = 0;
   virtual void delete_sessions_of(std::int64_t account) = 0;
   virtual void delete_expired_sessions(std::int64_t now) = 0;
+  virtual std::vector<AuthSession> sessions_of(std::int64_t account) = 0;
 
   // Devices (public identity keys).
   virtual std::int64_t add_device(const Device& device) = 0;
@@ -121,6 +137,7 @@ class Store {
   // Invites. take_invite deletes it and says whether it existed and had not expired.
   virtual void create_invite(const Invite& invite) = 0;
   virtual bool take_invite(std::string_view token_hash, std::int64_t now) = 0;
+  virtual std::vector<Invite> invites_of(std::int64_t account) = 0;
 
   // Meetings. create_meeting throws ConflictError when the id exists.
   virtual void create_meeting(const MeetingRecord& meeting) = 0;
@@ -130,6 +147,25 @@ class Store {
   virtual void touch_meeting(std::string_view id, std::int64_t now) = 0;
   virtual void delete_meeting(std::string_view id) = 0;
   virtual std::vector<MeetingRecord> meetings_of(std::int64_t owner) = 0;
+
+  // Deletes the account and, through the foreign keys, everything that is its (sessions,
+  // devices, invites, meetings). Rows are removed, never flagged; with secure_delete their
+  // bytes are overwritten, and checkpoint() then clears them from the WAL.
+  virtual void delete_account(std::int64_t account) = 0;
+  // Copies the WAL into the database file and truncates it (so deleted bytes are gone from
+  // both files). Never throws; false if it could not be done now (a reader holds the WAL).
+  virtual bool checkpoint() noexcept = 0;
+  // Deletes meetings last used before `cutoff` (unix s), except those in `keep` (running).
+  // Returns how many went.
+  virtual std::size_t delete_meetings_unused_since(std::int64_t cutoff,
+                                                   const std::vector<std::string>& keep) = 0;
+
+  // The audit log. append_audit inserts as given (privacy::AuditLog computes seq and
+  // hashes); the others read in seq order.
+  virtual void append_audit(const AuditEntry& entry) = 0;
+  virtual std::optional<AuditEntry> last_audit() = 0;
+  virtual std::vector<AuditEntry> audit_entries() = 0;
+  virtual std::vector<AuditEntry> audit_entries_about(std::int64_t account) = 0;
 
   // A cheap read of the database for /healthz. False when the database does not answer;
   // never throws.

@@ -169,12 +169,12 @@ test('participants panel', STEP, async () => {
 });
 
 test('security panel', STEP, async () => {
-  const region = await openPanel(page, T.security, T.security);
+  const region = await openPanel(page, T.securityControl, T.security);
   await region.getByRole('button', { name: T.copyInvite, exact: true }).waitFor();
   try {
     await checkScreen('security panel');
   } finally {
-    await closePanel(page, T.security, T.security).catch(() => {});
+    await closePanel(page, T.securityControl, T.security).catch(() => {});
   }
 });
 
@@ -228,19 +228,29 @@ test('security panel and participant actions, as the host with someone waiting',
   // Bo's tab shares this browser's storage: without the host key he is a guest.
   await page.evaluate(() => localStorage.removeItem('conclave.hostKeys'));
   await joinMeeting(other, { name: 'Bo', url, expect: 'waiting' });
-  const region = await openPanel(page, T.security, T.security);
+  const region = await openPanel(page, T.securityControl, T.security);
   await region.getByRole('button', { name: 'Admit Bo', exact: true }).waitFor();
   try {
     await checkScreen('security panel, host, someone waiting');
     await region.getByRole('button', { name: 'Admit Bo', exact: true }).click();
   } finally {
-    await closePanel(page, T.security, T.security).catch(() => {});
+    await closePanel(page, T.securityControl, T.security).catch(() => {});
   }
   await waitForMeetingState(other, 'joined');
   const people = await openPanel(page, T.participants, T.participantsRegion(2));
   await people.getByLabel('Actions for Bo', { exact: true }).click();
   await people.getByRole('button', { name: 'Remove from meeting', exact: true }).waitFor();
   await checkScreen('participant actions, host');
+  await people.getByLabel('Actions for Bo', { exact: true }).click(); // closes the menu
+  await people.getByRole('button', { name: 'Change my name', exact: true }).click();
+  const rename = dialog(page, 'Change my name');
+  await rename.getByRole('textbox', { name: 'New name', exact: true }).waitFor();
+  try {
+    await checkScreen('"Change my name" dialog');
+  } finally {
+    await page.keyboard.press('Escape');
+  }
+  await rename.waitFor({ state: 'hidden' });
   await control(page, T.leave).click();
   await page.waitForURL(server.url('/'));
 });
@@ -259,4 +269,17 @@ test('sign-in, sign-up and account pages', STEP, async () => {
   await page.getByRole('link', { name: 'Your account', exact: true }).click();
   await page.getByRole('heading', { name: 'Your account', exact: true }).waitFor();
   await checkScreen('account page');
+  // With a meeting of one's own: a new link is confirmed first, then shown with Copy.
+  await page.goto(server.url('/'));
+  await page.getByRole('button', { name: T.newMeeting, exact: true }).click();
+  await waitForMeetingState(page, 'prejoin');
+  const id = new URL(page.url()).pathname.slice(3);
+  await page.goto(server.url('/account'));
+  await page.getByRole('button', { name: `New link for ${id}`, exact: true }).click();
+  const confirm = page.getByRole('dialog');
+  await confirm.getByRole('button', { name: 'New link', exact: true }).waitFor();
+  await checkScreen('account page, new link confirmation');
+  await confirm.getByRole('button', { name: 'New link', exact: true }).click();
+  await page.getByRole('button', { name: `Copy link for ${id}`, exact: true }).waitFor();
+  await checkScreen('account page, with a new link');
 });

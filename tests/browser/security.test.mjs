@@ -12,6 +12,7 @@ import {
   UI_ARGS,
   VIEWPORTS,
   admitFromSecurityPanel,
+  closePanel,
   control,
   joinMeeting,
   openPanel,
@@ -44,18 +45,21 @@ const alertText = (page) => page.getByRole('alert').first().innerText();
 test('the host signs up, creates a meeting and joins it as host', STEP, async () => {
   const page = host.page;
   await page.goto(server.url('/'));
-  // Without an account, starting a meeting leads to signing in.
-  await page.getByRole('link', { name: 'Sign in', exact: true }).first().waitFor();
-  await page.goto(server.url('/signup'));
+  // Without an account, New meeting leads to signing in, says why, and creating an account
+  // from there opens the new meeting.
+  await page.getByRole('button', { name: T.newMeeting, exact: true }).click();
+  await page.waitForURL((u) => u.pathname === '/signin');
+  await page.getByText(/only people with an account can start meetings/).waitFor();
+  await page.getByRole('link', { name: 'Create account', exact: true }).click();
+  await page.waitForURL((u) => u.pathname === '/signup');
   await page.getByRole('textbox', { name: 'Your name', exact: true }).fill('Hana Host');
   await page.getByRole('textbox', { name: 'Email', exact: true }).fill('hana@example.org');
   await page.getByLabel('Password', { exact: true }).fill('a long and good password');
   await page.getByRole('button', { name: 'Create account', exact: true }).click();
-  await page.getByRole('button', { name: T.newMeeting, exact: true }).click();
   await page.waitForURL((u) => /^\/m\/[0-9a-z-]{19}$/.test(u.pathname) && /^#p=[0-9a-z]{10}$/.test(u.hash));
   url = page.url();
   await joinMeeting(page, { name: 'Hana' });
-  const panel = await openPanel(page, T.security, T.security);
+  const panel = await openPanel(page, T.securityControl, T.security);
   await panel.getByRole('heading', { name: 'Host controls' }).waitFor();
   await panel.getByText('No one is waiting').waitFor();
 });
@@ -67,13 +71,50 @@ test('a guest waits in the waiting room until the host lets them in', STEP, asyn
   // Nothing of the meeting is shown while waiting.
   assert.equal(await guest.page.locator('[data-participant]').count(), 0);
   await host.page.getByText('Gus is waiting to join.').waitFor();
+  await control(host.page, T.securityWaiting(1)).waitFor();
   await admitFromSecurityPanel(host.page, 'Gus');
   await waitForMeetingState(guest.page, 'joined');
   await guest.page.locator('[data-participant]').first().waitFor();
+  await control(host.page, T.security).waitFor();
+  // Role badges: the guest sees who the host is, on the tile and in the list.
+  await guest.page.locator('[data-participant] .tile-role', { hasText: 'Host' }).first().waitFor();
+});
+
+test('renaming follows the setting: the guest renames, then the host turns it off', STEP, async () => {
+  const people = await openPanel(guest.page, T.participants, 'Participants (2)');
+  await people.getByRole('button', { name: 'Change my name', exact: true }).click();
+  const d = guest.page.getByRole('dialog', { name: 'Change my name', exact: true });
+  await d.getByRole('textbox', { name: 'New name', exact: true }).fill('Gus G');
+  await d.getByRole('button', { name: 'Save name', exact: true }).click();
+  await d.waitFor({ state: 'hidden' });
+  const hostPeople = await openPanel(host.page, T.participants, 'Participants (2)');
+  await hostPeople.getByText('Gus G', { exact: true }).waitFor();
+  await closePanel(host.page, T.participants, 'Participants (2)');
+  const panel = await openPanel(host.page, T.securityControl, T.security);
+  await panel.getByRole('checkbox', { name: 'Participants may change their name', exact: true }).uncheck();
+  await people.getByRole('button', { name: 'Change my name', exact: true }).waitFor({ state: 'detached' });
+  await panel.getByRole('checkbox', { name: 'Participants may change their name', exact: true }).check();
+  await closePanel(guest.page, T.participants, 'Participants (2)');
+});
+
+test('a link without its passcode: the pre-join asks for it, and a wrong one is refused plainly', STEP, async () => {
+  const page = late.page;
+  const bare = url.replace(/#.*$/, '');
+  const passcode = new URL(url).hash.slice(3);
+  await page.goto(bare);
+  await waitForMeetingState(page, 'prejoin');
+  await page.getByRole('textbox', { name: T.yourName, exact: true }).fill('Lena');
+  await page.getByRole('textbox', { name: 'Meeting passcode', exact: true }).fill('0000000000');
+  await page.getByRole('button', { name: T.joinMeeting, exact: true }).click();
+  await page.getByText("This meeting doesn't exist or the link is incomplete. Ask the host for the full link.").waitFor();
+  await page.getByRole('textbox', { name: 'Meeting passcode', exact: true }).fill(passcode);
+  await page.getByRole('button', { name: T.joinMeeting, exact: true }).click();
+  await waitForMeetingState(page, 'waiting');
+  await page.getByRole('button', { name: 'Leave waiting room', exact: true }).click();
 });
 
 test('the host locks the meeting: a newcomer is told it is locked', STEP, async () => {
-  const panel = await openPanel(host.page, T.security, T.security);
+  const panel = await openPanel(host.page, T.securityControl, T.security);
   await panel.getByRole('checkbox', { name: /^Lock meeting/ }).check();
   await guest.page.getByText('The host locked the meeting. No one new can join.').waitFor();
   await late.page.goto(url);
@@ -107,7 +148,7 @@ test('the host removes the guest with a ban: the guest cannot come back', STEP, 
 });
 
 test('screen sharing for hosts only: the button is disabled and a raw publish is refused', STEP, async () => {
-  const panel = await openPanel(host.page, T.security, T.security);
+  const panel = await openPanel(host.page, T.securityControl, T.security);
   await panel.getByRole('checkbox', { name: 'Only hosts may share their screen', exact: true }).check();
   const page = late.page;
   await page.goto(server.url('/')); // a fresh page: the same address would only change the hash
@@ -117,6 +158,10 @@ test('screen sharing for hosts only: the button is disabled and a raw publish is
   await waitForMeetingState(page, 'joined');
   const share = control(page, T.share);
   assert.ok((await share.getAttribute('disabled')) !== null || (await share.getAttribute('aria-disabled')) === 'true', 'Share is not disabled');
+  // Pressing it anyway says why, and shares nothing.
+  await share.click({ force: true });
+  await page.locator('[data-notice=share_blocked]').getByText('Only hosts can share their screen in this meeting.').waitFor();
+  assert.equal(await page.locator('[data-source=screen]').count(), 0);
   // Skipping the UI: a WebSocket of its own from this page, admitted like anyone, then a
   // publish offer with a screen track.
   const pending = page.evaluate(async (href) => {
@@ -149,4 +194,40 @@ test('screen sharing for hosts only: the button is disabled and a raw publish is
   await admitFromSecurityPanel(host.page, 'Raw');
   const reply = await pending;
   assert.equal(reply.error?.code, 'forbidden', JSON.stringify(reply));
+});
+
+test('a host mute holds until the host asks; a stopped video and chat turned off are explained', STEP, async () => {
+  const page = late.page; // Lena, a participant
+  const settings = await openPanel(host.page, T.securityControl, T.security);
+  await settings.getByRole('checkbox', { name: 'Participants may unmute themselves', exact: true }).uncheck();
+  const people = await openPanel(host.page, T.participants, /^Participants \(\d\)$/);
+  const actions = async (name) => {
+    await people.getByLabel('Actions for Lena', { exact: true }).click();
+    await people.getByRole('button', { name, exact: true }).click();
+  };
+  await actions('Mute');
+  await page.locator('[data-notice=muted_by_host]').getByText('The host muted you. You can unmute when the host asks you to.').waitFor();
+  await control(page, T.unmute).waitFor();
+  // Unmuting by oneself is refused, and says why.
+  await control(page, T.unmute).click();
+  await page.locator('[data-notice=cannot_unmute]').waitFor();
+  await control(page, T.unmute).waitFor();
+  // The host asks: the prompt's Unmute works.
+  await people.getByLabel('Actions for Lena', { exact: true }).click(); // close the menu
+  await actions('Ask to unmute');
+  const prompt = page.locator('[data-notice=unmute_requested]');
+  await prompt.getByText('The host asks you to unmute.').waitFor();
+  await prompt.getByRole('button', { name: 'Unmute', exact: true }).click();
+  await control(page, T.mute).waitFor();
+  await people.getByLabel('Actions for Lena', { exact: true }).click();
+  await actions('Stop video');
+  await page.locator('[data-notice=video_stopped]').getByText('The host stopped your video.').waitFor();
+  await control(page, T.cameraOn).waitFor();
+  // Chat off: the box is disabled and says why.
+  const security = await openPanel(host.page, T.securityControl, T.security);
+  await security.getByRole('checkbox', { name: 'Chat', exact: true }).uncheck();
+  await page.locator('[data-notice=chat_off]').waitFor();
+  const chat = await openPanel(page, T.chat, T.chat);
+  assert.equal(await chat.getByRole('textbox', { name: T.message, exact: true }).isDisabled(), true);
+  await chat.getByText('The host turned chat off.', { exact: true }).waitFor();
 });

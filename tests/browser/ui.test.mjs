@@ -124,7 +124,7 @@ step('the host joins from the pre-join under a name that is remembered', async (
 });
 
 step('the Security panel copies the invite link: this server, this meeting', async () => {
-  const region = await openPanel(host.page, T.security, T.security);
+  const region = await openPanel(host.page, T.securityControl, T.security);
   const id = meetingIdOf(host.page.url());
   await region.getByText(id).first().waitFor();
   await region.getByRole('button', { name: T.copyInvite, exact: true }).click();

@@ -27,6 +27,8 @@ const KEYS = {
   'meeting.create': ['--meeting-create', 'CONCLAVE_MEETING_CREATE'],
   'auth.signup': ['--auth-signup', 'CONCLAVE_AUTH_SIGNUP'],
   'auth.session_ttl': ['--auth-session-ttl', 'CONCLAVE_AUTH_SESSION_TTL'],
+  'retention.meeting_days': ['--retention-meeting-days', 'CONCLAVE_RETENTION_MEETING_DAYS'],
+  'retention.sweep_interval': ['--retention-sweep-interval', 'CONCLAVE_RETENTION_SWEEP_INTERVAL'],
   'limits.join_attempts': ['--limits-join-attempts', 'CONCLAVE_LIMITS_JOIN_ATTEMPTS'],
   'limits.passcode_failures': ['--limits-passcode-failures', 'CONCLAVE_LIMITS_PASSCODE_FAILURES'],
   'limits.meeting_passcode_failures': ['--limits-meeting-passcode-failures', 'CONCLAVE_LIMITS_MEETING_PASSCODE_FAILURES'],

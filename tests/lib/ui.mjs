@@ -46,6 +46,9 @@ export const T = Object.freeze({
   participants: 'Participants',
   participantsRegion: (n) => `Participants (${n})`,
   security: 'Security',
+  /** The Security button: for hosts and co-hosts it says how many wait ("Security, 2 waiting"). */
+  securityControl: /^Security(, \d+ waiting)?$/,
+  securityWaiting: (n) => `Security, ${n} waiting`,
   settings: 'Settings',
   shortcuts: 'Keyboard shortcuts',
   leave: 'Leave meeting',
@@ -131,7 +134,7 @@ export async function joinMeeting(page, { name, url, micOff = false, cameraOff =
 
 /** A host or co-host lets `name` in from the Security panel's waiting list. */
 export async function admitFromSecurityPanel(page, name) {
-  const region = await openPanel(page, T.security, T.security);
+  const region = await openPanel(page, T.securityControl, T.security);
   await region.getByRole('button', { name: `Admit ${name}`, exact: true }).click();
 }
 

@@ -77,7 +77,13 @@ function Field({
   );
 }
 
+/** Where signing in (or up) continues: '/new' when the person pressed New meeting. */
+function nextAfterSignIn(): string {
+  return (history.state as { next?: unknown } | null)?.next === '/new' ? '/new' : '/';
+}
+
 export function SignInPage() {
+  const [next] = useState(nextAfterSignIn);
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -89,7 +95,7 @@ export function SignInPage() {
     setError(null);
     try {
       await api.signIn(email, password);
-      navigate('/');
+      navigate(next, null, next === '/new');
     } catch (err) {
       setError(apiMessage(err));
     } finally {
@@ -99,6 +105,7 @@ export function SignInPage() {
   return (
     <section class="card narrow auth" aria-labelledby="signin-title">
       <h1 id="signin-title">{t.signInTitle}</h1>
+      {next === '/new' && <p class="hint">{t.signInToStartNotice}</p>}
       <form onSubmit={(e) => void submit(e)} noValidate>
         <Field id="signin-email" label={t.emailLabel} type="email" value={email} onInput={setEmail} autoComplete="username" />
         <Field
@@ -121,7 +128,14 @@ export function SignInPage() {
       {info && info.signup !== 'closed' && (
         <p>
           {t.noAccountYet}{' '}
-          <a href="/signup" onClick={linkHandler('/signup')}>
+          <a
+            href="/signup"
+            onClick={(e) => {
+              if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+              e.preventDefault();
+              navigate('/signup', next === '/new' ? { next } : null);
+            }}
+          >
             {t.signUp}
           </a>
         </p>
@@ -131,6 +145,7 @@ export function SignInPage() {
 }
 
 export function SignUpPage() {
+  const [next] = useState(nextAfterSignIn);
   const [info] = useSessionInfo();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
@@ -144,7 +159,7 @@ export function SignUpPage() {
     setError(null);
     try {
       await api.signUp(email, password, name, invite || undefined);
-      navigate('/');
+      navigate(next, null, next === '/new');
     } catch (err) {
       setError(apiMessage(err));
     } finally {
@@ -235,7 +250,7 @@ export function Confirm({
 }
 
 export function AccountPage() {
-  const [info, refresh] = useSessionInfo();
+  const [info] = useSessionInfo();
   const [meetings, setMeetings] = useState<api.OwnedMeeting[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [links, setLinks] = useState<Record<string, string>>({});
@@ -257,6 +272,10 @@ export function AccountPage() {
       setError(apiMessage(e));
     }
   };
+  const signOutEverywhere = async () => {
+    await api.signOut(true);
+    navigate('/');
+  };
   return (
     <section class="card narrow account" aria-labelledby="account-title">
       <h1 id="account-title">{t.account}</h1>
@@ -271,7 +290,7 @@ export function AccountPage() {
             setAsking({
               text: t.signOutEverywhereConfirm,
               label: t.signOutEverywhere,
-              run: async () => (await api.signOut(true), navigate('/')),
+              run: signOutEverywhere,
             })
           }
         >
@@ -285,38 +304,43 @@ export function AccountPage() {
         {(meetings ?? []).map((m) => (
           <li key={m.id} data-owned-meeting={m.id}>
             <span class="mono">{m.id}</span>
-            {links[m.id] && (
-              <input type="text" readOnly value={links[m.id]} aria-label={t.newLinkFor(m.id)} class="link-field" />
-            )}
-            <button
-              type="button"
-              aria-label={t.newLinkFor(m.id)}
-              onClick={() =>
-                void run(async () => {
-                  const p = await api.newPasscode(m.id);
-                  setLinks({ ...links, [m.id]: location.origin + meetingPath({ id: m.id, fragment: passcodeFragment(p) }) });
-                })
-              }
-            >
-              {t.newPasscode}
-            </button>
-            <button
-              type="button"
-              class="danger"
-              aria-label={t.deleteMeetingNamed(m.id)}
-              onClick={() =>
-                setAsking({
-                  text: t.deleteMeetingConfirm(m.id),
-                  label: t.deleteMeeting,
-                  run: async () => {
-                    await api.deleteMeeting(m.id);
-                    setMeetings((meetings ?? []).filter((x) => x.id !== m.id));
-                  },
-                })
-              }
-            >
-              {t.deleteMeeting}
-            </button>
+            <span class="row-buttons">
+              <button
+                type="button"
+                aria-label={t.newLinkFor(m.id)}
+                onClick={() =>
+                  setAsking({
+                    text: t.newLinkConfirm(m.id),
+                    label: t.newPasscode,
+                    run: async () => {
+                      const p = await api.newPasscode(m.id);
+                      const url = location.origin + meetingPath({ id: m.id, fragment: passcodeFragment(p) });
+                      setLinks((l) => ({ ...l, [m.id]: url }));
+                    },
+                  })
+                }
+              >
+                {t.newPasscode}
+              </button>
+              <button
+                type="button"
+                class="danger"
+                aria-label={t.deleteMeetingNamed(m.id)}
+                onClick={() =>
+                  setAsking({
+                    text: t.deleteMeetingConfirm(m.id),
+                    label: t.deleteMeeting,
+                    run: async () => {
+                      await api.deleteMeeting(m.id);
+                      setMeetings((ms) => (ms ?? []).filter((x) => x.id !== m.id));
+                    },
+                  })
+                }
+              >
+                {t.deleteMeeting}
+              </button>
+            </span>
+            {links[m.id] && <CopyLink id={m.id} url={links[m.id]} />}
           </li>
         ))}
       </ul>
@@ -333,10 +357,34 @@ export function AccountPage() {
           onConfirm={() => {
             const a = asking;
             setAsking(null);
-            void run(a.run).then(refresh);
+            void run(a.run);
           }}
         />
       )}
     </section>
+  );
+}
+
+/** A meeting's fresh link (shown once: the passcode cannot be asked for again), with Copy. */
+function CopyLink({ id, url }: { id: string; url: string }) {
+  const field = useRef<HTMLInputElement>(null);
+  const [said, setSaid] = useState<string | null>(null);
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(url);
+      setSaid(t.copied);
+    } catch {
+      field.current?.select();
+      setSaid(t.copyFailed);
+    }
+  };
+  return (
+    <span class="new-link">
+      <input ref={field} type="text" readOnly value={url} aria-label={t.linkFor(id)} class="link-field" />
+      <button type="button" aria-label={t.copyLinkFor(id)} onClick={() => void copy()}>
+        {t.copyLink}
+      </button>
+      <span role="status">{said}</span>
+    </span>
   );
 }

@@ -85,7 +85,7 @@ function NewMeeting() {
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     startNewMeeting(true).catch((e) => {
-      if ((e as { code?: string }).code === 'sign_in_required') navigate('/signin', null, true);
+      if ((e as { code?: string }).code === 'sign_in_required') navigate('/signin', { next: '/new' }, true);
       else setError(apiMessage(e));
     });
   }, []);
@@ -182,15 +182,16 @@ function Landing() {
         <section class="card" aria-labelledby="start-title">
           <h2 id="start-title">{t.startTitle}</h2>
           <p>{mayCreate ? t.startBody : t.signInToStart}</p>
-          {mayCreate ? (
-            <button type="button" class="primary" aria-disabled={creating ? true : undefined} onClick={() => void startMeeting()}>
-              {t.startButton}
-            </button>
-          ) : (
-            <a class="button primary" href="/signin" onClick={link('/signin')}>
-              {t.signIn}
-            </a>
-          )}
+          {/* Without the right to create one, the same button leads to signing in, which
+              then opens the new meeting. */}
+          <button
+            type="button"
+            class="primary"
+            aria-disabled={creating ? true : undefined}
+            onClick={() => (mayCreate ? void startMeeting() : navigate('/signin', { next: '/new' }))}
+          >
+            {t.startButton}
+          </button>
           {creating && <p role="status">{t.creatingMeeting}</p>}
           {startError && (
             <p class="error" role="alert">

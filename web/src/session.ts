@@ -153,11 +153,20 @@ export interface Notice {
     | 'share_hosts'
     | 'role'
     | 'waiting'
-    | 'screen_stopped';
+    | 'screen_stopped'
+    | 'cannot_unmute'
+    | 'share_blocked';
   /** The participant it is about (removed, role), or the one waiting. */
   subject?: string;
   name?: string;
   role?: Role;
+}
+
+/** Whether our microphone may be unmuted now: a host's mute forbids it while the meeting
+ *  does not let participants unmute themselves and no host asked us to (pure). */
+export function mayUnmute(s: Pick<MeetingState, 'hostMuted' | 'unmuteRequested' | 'role' | 'settings'>): boolean {
+  if (!s.hostMuted || s.unmuteRequested || s.role !== 'participant') return true;
+  return s.settings?.unmute_self ?? true;
 }
 
 /** What a join needs besides the meeting id and name (docs/protocol.md, "Joining"). */
@@ -637,7 +646,8 @@ export class MeetingSession {
     });
   }
 
-  private notify(n: Omit<Notice, 'seq'>): void {
+  /** Adds a notice (also used by the UI to explain a control that does not work now). */
+  notify(n: Omit<Notice, 'seq'>): void {
     const notices = [...this.state.notices, { ...n, seq: ++this.noticeSeq }].slice(-5);
     this.set({ notices });
   }
@@ -657,9 +667,7 @@ export class MeetingSession {
 
   /** Whether the microphone may be unmuted now (a host's mute may forbid it). */
   canUnmute(): boolean {
-    const s = this.state;
-    if (!s.hostMuted || s.unmuteRequested || s.role !== 'participant') return true;
-    return s.settings?.unmute_self ?? true;
+    return mayUnmute(this.state);
   }
 
   private afterFreshJoin(): void {
@@ -685,6 +693,11 @@ export class MeetingSession {
           applyRosterEvent(this.roster, { event, ...msg } as Parameters<typeof applyRosterEvent>[1], this.state.self?.id ?? null),
         );
       });
+    // Before the roster forgets them: a removal is told with the name.
+    sig.on('participant_left', (msg) => {
+      if (!mine() || msg.reason !== 'removed') return;
+      this.notify({ kind: 'removed', subject: msg.participant, name: this.state.participants.get(msg.participant)?.name });
+    });
     roster('participant_joined');
     roster('participant_left');
     roster('track_published');
@@ -703,10 +716,6 @@ export class MeetingSession {
     });
     sig.on('participant_renamed', (msg) => {
       if (mine() && msg.participant === this.state.self?.id) this.set({ self: { ...this.state.self, name: msg.name } });
-    });
-    sig.on('participant_left', (msg) => {
-      if (!mine() || msg.reason !== 'removed') return;
-      this.notify({ kind: 'removed', subject: msg.participant });
     });
     sig.on('admitted', (msg) => {
       if (!mine() || this.state.phase !== 'waiting') return;
@@ -1099,7 +1108,7 @@ export class MeetingSession {
   async setMicMuted(muted: boolean): Promise<void> {
     const l = this.state.local;
     if (!muted && !this.canUnmute()) {
-      this.notify({ kind: 'muted_by_host' });
+      this.notify({ kind: 'cannot_unmute' });
       return;
     }
     if (!muted && this.state.hostMuted) this.set({ hostMuted: false, unmuteRequested: false });

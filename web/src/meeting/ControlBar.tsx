@@ -5,7 +5,8 @@
 import type { ComponentChildren } from 'preact';
 import { t } from '../strings';
 import { canShareScreen } from '../media';
-import { mayShare } from './HostControls';
+import { mayShare, securityLabel } from './HostControls';
+import { mayUnmute } from '../session';
 import type { MeetingSession, MeetingState } from '../session';
 import {
   CameraIcon,
@@ -60,6 +61,8 @@ export function ControlBar(p: ControlBarProps) {
           onClick={() => void session.setMicMuted(!micOff)}
           icon={micOff ? <MicOffIcon /> : <MicIcon />}
           off={micOff}
+          why={micOff && !mayUnmute(state) ? t.cannotUnmute : undefined}
+          whyId="why-unmute"
         />
         <Toggle
           label={camOff ? t.cameraOn : t.cameraOff}
@@ -74,8 +77,17 @@ export function ControlBar(p: ControlBarProps) {
             label={sharing ? t.stopSharing : t.shareScreen}
             text={sharing ? t.stopSharing : t.ctlShare}
             pressed={sharing}
-            disabled={(!live || !mayShare(state)) && !sharing}
-            onClick={() => void (sharing ? session.stopScreenShare() : session.startScreenShare())}
+            disabled={!live && !sharing}
+            blocked={live && !sharing && !mayShare(state)}
+            why={live && !sharing && !mayShare(state) ? t.shareHostsOnly : undefined}
+            whyId="why-share"
+            onClick={() =>
+              void (sharing
+                ? session.stopScreenShare()
+                : mayShare(state)
+                  ? session.startScreenShare()
+                  : session.notify({ kind: 'share_blocked' }))
+            }
             icon={<ScreenIcon />}
           />
         )}
@@ -123,10 +135,12 @@ export function ControlBar(p: ControlBarProps) {
           panel="security"
           current={p.panel}
           onPanel={p.onPanel}
-          label={t.security}
+          label={securityLabel(state)}
           text={t.security}
           icon={<ShieldIcon />}
-        />
+        >
+          {state.waiting.length > 0 && state.role !== 'participant' && <Badge count={String(state.waiting.length)} />}
+        </PanelButton>
         <button type="button" class="control" aria-label={t.settings} title={t.settings} aria-haspopup="dialog" onClick={p.onSettings}>
           <SettingsIcon />
           <span class="control-text" aria-hidden="true">
@@ -173,6 +187,9 @@ function Toggle({
   onClick,
   icon,
   disabled,
+  blocked,
+  why,
+  whyId,
   off,
 }: {
   label: string;
@@ -182,6 +199,11 @@ function Toggle({
   onClick: () => void;
   icon: ComponentChildren;
   disabled?: boolean;
+  /** Not allowed now (by the meeting's settings): still focusable, says why when pressed. */
+  blocked?: boolean;
+  /** Why it does not work now: its description and tooltip. */
+  why?: string;
+  whyId?: string;
   /** Shown as "off" (a muted microphone), not as "on" (a raised hand). */
   off?: boolean;
 }) {
@@ -190,8 +212,10 @@ function Toggle({
       type="button"
       class={off ? 'control off' : 'control'}
       aria-label={label}
-      title={label}
+      title={why ? `${label}: ${why}` : label}
       aria-pressed={pressed}
+      aria-disabled={blocked ? true : undefined}
+      aria-describedby={why && whyId ? whyId : undefined}
       disabled={disabled}
       onClick={onClick}
     >
@@ -199,6 +223,11 @@ function Toggle({
       <span class="control-text" aria-hidden="true">
         {text}
       </span>
+      {why && whyId && (
+        <span id={whyId} class="sr-only">
+          {why}
+        </span>
+      )}
     </button>
   );
 }

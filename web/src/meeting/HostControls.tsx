@@ -1,14 +1,15 @@
 // Host and co-host controls (docs/protocol.md, "Host requests"), and the notices everyone
 // gets when a host acts. The server enforces every rule; what is shown here is only the
 // way to ask, with the server's refusal said if it comes.
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { t } from '../strings';
 import type { MeetingSession, MeetingState, Notice } from '../session';
 import type { Participant, Settings } from '../protocol';
 import { Confirm } from '../account';
+import { checkName } from './PreJoin';
 import './security.css';
 
-export const isModerator = (s: MeetingState) => s.phase === 'joined' && s.role !== 'participant';
+export const isModerator = (s: Pick<MeetingState, 'phase' | 'role'>) => s.phase === 'joined' && s.role !== 'participant';
 
 /** What this person may do to `target` (pure; unit-tested). */
 export function allowedActions(me: MeetingState['role'], target: Participant['role'] = 'participant') {
@@ -23,6 +24,18 @@ export function allowedActions(me: MeetingState['role'], target: Participant['ro
     setCohost: me === 'host' && target !== 'host',
     makeHost: me === 'host' && target !== 'host',
   };
+}
+
+/** Whether "Change my name" is offered: hosts and co-hosts always, others while the
+ *  meeting allows it (pure). */
+export function mayRename(s: Pick<MeetingState, 'phase' | 'role' | 'settings'>): boolean {
+  return s.phase === 'joined' && (s.role !== 'participant' || s.settings?.rename_self !== false);
+}
+
+/** The Security button's name: with the number of people waiting, for those who can
+ *  let them in. */
+export function securityLabel(s: Pick<MeetingState, 'phase' | 'role' | 'waiting'>): string {
+  return isModerator(s as MeetingState) && s.waiting.length > 0 ? t.securityWaiting(s.waiting.length) : t.security;
 }
 
 /** Whether the Share button works for us under the meeting's settings. */
@@ -297,6 +310,8 @@ function noticeText(n: Notice, state: MeetingState): string {
       return t.notice.waiting(n.name ?? '');
     case 'screen_stopped':
       return t.notice.share_hosts;
+    case 'muted_by_host':
+      return state.settings?.unmute_self === false ? t.notice.muted_by_host : t.notice.muted_by_host_self;
     default:
       return t.notice[n.kind];
   }
@@ -305,8 +320,9 @@ function noticeText(n: Notice, state: MeetingState): string {
 /** What hosts did, as short notices with a polite announcement; a host's request to
  *  unmute gets its two answers. */
 export function HostNotices({ state, session }: { state: MeetingState; session: MeetingSession }) {
-  const [dismissed, setDismissed] = useState(0);
-  const shown = state.notices.filter((n) => n.seq > dismissed).slice(-3);
+  const [dismissed, setDismissedSet] = useState<ReadonlySet<number>>(new Set());
+  const setDismissed = (seq: number) => setDismissedSet(new Set([...dismissed, seq]));
+  const shown = state.notices.filter((n) => !dismissed.has(n.seq)).slice(-3);
   if (shown.length === 0) return null;
   return (
     <div class="notices host-notices" role="status" aria-live="polite">
@@ -337,5 +353,79 @@ export function HostNotices({ state, session }: { state: MeetingState; session: 
         </div>
       ))}
     </div>
+  );
+}
+
+/** "Change my name": a small modal form that sends `rename`; the roster hears of the new
+ *  name from the server. Shown only when mayRename says so. */
+export function RenameSelf({ state, session }: { state: MeetingState; session: MeetingSession }) {
+  const [open, setOpen] = useState(false);
+  if (!mayRename(state)) return null;
+  return (
+    <>
+      <button type="button" class="link-button" onClick={() => setOpen(true)}>
+        {t.changeMyName}
+      </button>
+      {open && <RenameDialog current={state.self?.name ?? ''} session={session} onDone={() => setOpen(false)} />}
+    </>
+  );
+}
+
+function RenameDialog({ current, session, onDone }: { current: string; session: MeetingSession; onDone: () => void }) {
+  const dialog = useRef<HTMLDialogElement>(null);
+  const [name, setName] = useState(current);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    const d = dialog.current;
+    if (d && !d.open) d.showModal();
+  }, []);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const problem = checkName(name);
+    if (problem) return setError(problem);
+    setBusy(true);
+    try {
+      await session.rename(name.trim());
+      onDone();
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      setError(code === 'forbidden' ? t.renameNotAllowed : t.requestFailed(err instanceof Error ? err.message : String(err)));
+      setBusy(false);
+    }
+  };
+  return (
+    <dialog ref={dialog} class="confirm rename" aria-labelledby="rename-title" onCancel={onDone}>
+      <form onSubmit={(e) => void submit(e)} noValidate>
+        <h2 id="rename-title">{t.changeMyName}</h2>
+        <label for="rename-input">{t.renameLabel}</label>
+        <input
+          id="rename-input"
+          type="text"
+          autoComplete="name"
+          maxLength={64}
+          value={name}
+          aria-invalid={error ? true : undefined}
+          aria-describedby={error ? 'rename-error' : undefined}
+          onInput={(e) => {
+            setName((e.target as HTMLInputElement).value);
+            setError(null);
+          }}
+        />
+        {error && (
+          <p id="rename-error" class="error" role="alert">
+            {error}
+          </p>
+        )}
+        <div class="row-buttons">
+          <button type="submit" class="primary" aria-disabled={busy ? true : undefined}>
+            {t.renameSave}
+          </button>
+          <button type="button" onClick={onDone}>
+            {t.cancel}
+          </button>
+        </div>
+      </form>
+    </dialog>
   );
 }

@@ -4,7 +4,7 @@
 import { t } from '../strings';
 import type { MeetingSession, MeetingState } from '../session';
 import type { Participant } from '../protocol';
-import { PersonActions, roleLabel } from './HostControls';
+import { PersonActions, RenameSelf, roleLabel } from './HostControls';
 import { CloseIcon, HandIcon, MicOffIcon } from './icons';
 import './social.css';
 
@@ -104,6 +104,7 @@ export function ParticipantList({
                   </span>
                 )}
               </span>
+              {session && p.self && <RenameSelf state={state} session={session} />}
               {session && !p.self && state.participants.get(p.id) && (
                 <PersonActions state={state} session={session} person={state.participants.get(p.id)!} />
               )}

@@ -92,6 +92,7 @@ export function PreJoin({
   const [passcode, setPasscode] = useState('');
   const passcodeInput = useRef<HTMLInputElement>(null);
   const [nameError, setNameError] = useState<string | null>(null);
+  const [passError, setPassError] = useState<string | null>(null);
   const input = useRef<HTMLInputElement>(null);
   const p = usePreviewState(preview);
 
@@ -110,14 +111,14 @@ export function PreJoin({
       return;
     }
     if (askPasscode && passcode.trim() === '') {
-      setNameError(t.passcodeMissing);
+      setPassError(t.passcodeMissing);
       passcodeInput.current?.focus();
       return;
     }
     saveName(name.trim());
     onJoin(name.trim(), askPasscode ? passcode.trim().toLowerCase() : undefined);
   };
-  const shownError = nameError ?? error;
+  const shownError = nameError ?? passError ?? error;
   const devices = deviceMessage(p);
 
   return (
@@ -162,7 +163,7 @@ export function PreJoin({
             autoComplete="name"
             spellcheck={false}
             maxLength={64}
-            aria-describedby={shownError ? 'prejoin-name-help prejoin-error' : 'prejoin-name-help'}
+            aria-describedby={shownError && !passError ? 'prejoin-name-help prejoin-error' : 'prejoin-name-help'}
             aria-invalid={nameError ? true : undefined}
             value={name}
             onInput={(e) => {
@@ -183,11 +184,12 @@ export function PreJoin({
                 autoComplete="off"
                 spellcheck={false}
                 maxLength={64}
-                aria-describedby="prejoin-passcode-help"
+                aria-describedby={passError || error ? 'prejoin-passcode-help prejoin-error' : 'prejoin-passcode-help'}
+                aria-invalid={passError ? true : undefined}
                 value={passcode}
                 onInput={(e) => {
                   setPasscode((e.target as HTMLInputElement).value);
-                  setNameError(null);
+                  setPassError(null);
                 }}
               />
               <p id="prejoin-passcode-help" class="hint">

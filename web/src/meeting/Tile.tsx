@@ -86,6 +86,7 @@ function TileView({ tile, session, role, size, hand, quality, pinned, spotlight,
   if (!showVideo) classes.push('no-video');
   if (pinned) classes.push('pinned');
   const raised = hand && tile.kind === 'camera';
+  const roleText = tile.kind === 'camera' ? (tile.role === 'host' ? t.roleHost : tile.role === 'cohost' ? t.roleCohost : null) : null;
 
   return (
     <div
@@ -122,7 +123,7 @@ function TileView({ tile, session, role, size, hand, quality, pinned, spotlight,
           {pausedNote && <p class="tile-note">{t.stageVideoPaused}</p>}
         </div>
       )}
-      {(raised || spotlight) && (
+      {(raised || spotlight || roleText) && (
         <div class="tile-badges">
           {raised && (
             <span class="tile-hand" role="img" aria-label={t.stageHandRaised} title={t.stageHandRaised}>
@@ -130,6 +131,7 @@ function TileView({ tile, session, role, size, hand, quality, pinned, spotlight,
             </span>
           )}
           {spotlight && <span class="tile-spotlight">{t.stageSpotlight}</span>}
+          {roleText && <span class="tile-role">{roleText}</span>}
         </div>
       )}
       <button
@@ -247,7 +249,8 @@ const sameTile = (a: TileModel, b: TileModel) =>
     a.videoOff === b.videoOff &&
     a.paused === b.paused &&
     a.micOff === b.micOff &&
-    a.speaking === b.speaking);
+    a.speaking === b.speaking &&
+    a.role === b.role);
 
 export const Tile = memo(
   TileView,

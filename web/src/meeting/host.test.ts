@@ -1,5 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { allowedActions, mayShare } from './HostControls';
+import { allowedActions, mayRename, mayShare, securityLabel } from './HostControls';
+import { mayUnmute } from '../session';
+import type { Settings } from '../protocol';
 import { applyRosterEvent, rosterFromJoin } from '../roster';
 
 describe('allowedActions', () => {
@@ -47,5 +49,53 @@ describe('roster: roles and names', () => {
     const r3 = applyRosterEvent(r2, { event: 'participant_renamed', participant: 'p-a', name: 'Ada L.' }, 'p-me');
     expect(r3.participants.get('p-a')?.name).toBe('Ada L.');
     expect(applyRosterEvent(r3, { event: 'role_changed', participant: 'p-x', role: 'host' }, 'p-me')).toBe(r3);
+  });
+});
+
+const base: Settings = {
+  waiting_room: true,
+  join_before_host: false,
+  members_skip_waiting: false,
+  locked: false,
+  screen_share: 'everyone',
+  unmute_self: true,
+  chat: true,
+  rename_self: true,
+  authenticated_only: false,
+  allowed_domains: [],
+};
+
+describe('mayRename', () => {
+  test('offered while the meeting allows it, always to hosts, never before joining', () => {
+    expect(mayRename({ phase: 'joined', role: 'participant', settings: base })).toBe(true);
+    expect(mayRename({ phase: 'joined', role: 'participant', settings: { ...base, rename_self: false } })).toBe(false);
+    expect(mayRename({ phase: 'joined', role: 'cohost', settings: { ...base, rename_self: false } })).toBe(true);
+    expect(mayRename({ phase: 'waiting', role: 'participant', settings: null })).toBe(false);
+  });
+});
+
+describe('mayUnmute', () => {
+  const s = (over: Partial<Parameters<typeof mayUnmute>[0]>) => ({
+    hostMuted: false,
+    unmuteRequested: false,
+    role: 'participant' as const,
+    settings: base,
+    ...over,
+  });
+  test('a host mute blocks unmuting only while unmute_self is off and nobody asked', () => {
+    expect(mayUnmute(s({}))).toBe(true);
+    expect(mayUnmute(s({ hostMuted: true }))).toBe(true);
+    expect(mayUnmute(s({ hostMuted: true, settings: { ...base, unmute_self: false } }))).toBe(false);
+    expect(mayUnmute(s({ hostMuted: true, unmuteRequested: true, settings: { ...base, unmute_self: false } }))).toBe(true);
+    expect(mayUnmute(s({ hostMuted: true, role: 'cohost', settings: { ...base, unmute_self: false } }))).toBe(true);
+  });
+});
+
+describe('securityLabel', () => {
+  test('hosts and co-hosts hear how many wait; others never', () => {
+    const w = [{ id: 'p-w', name: 'Wes', signed_in: false, since: 0 }];
+    expect(securityLabel({ phase: 'joined', role: 'host', waiting: [] })).toBe('Security');
+    expect(securityLabel({ phase: 'joined', role: 'cohost', waiting: w })).toBe('Security, 1 waiting');
+    expect(securityLabel({ phase: 'joined', role: 'participant', waiting: w })).toBe('Security');
   });
 });

@@ -24,6 +24,8 @@ export interface TileModel {
   micOff: boolean;
   speaking: boolean;
   dominant: boolean;
+  /** Host or co-host (shown on the camera tile); absent for participants. */
+  role?: 'host' | 'cohost';
 }
 
 export function buildTiles(s: MeetingState): TileModel[] {
@@ -40,6 +42,7 @@ export function buildTiles(s: MeetingState): TileModel[] {
       dominant: s.dominant === self.id,
       micOff: !l.microphone || l.micMuted,
       paused: false,
+      ...(s.role !== 'participant' ? { role: s.role } : {}),
     };
     people.push({
       ...base,
@@ -71,6 +74,7 @@ export function buildTiles(s: MeetingState): TileModel[] {
       speaking: s.speaking.has(p.id),
       dominant: s.dominant === p.id,
       micOff: !mic || mic.muted,
+      ...(p.role === 'host' || p.role === 'cohost' ? { role: p.role } : {}),
     };
     people.push({
       ...base,

@@ -20,6 +20,7 @@ export const securityText = {
   haveAccount: 'Already have an account?',
   signupClosed: 'Accounts on this server are created by its administrators.',
   signInToStart: 'Sign in to start a meeting. Anyone with a link can still join without an account.',
+  signInToStartNotice: 'On this server, only people with an account can start meetings. Sign in, and the new meeting opens right after.',
   creatingMeeting: 'Creating the meeting…',
   createFailed: 'The meeting could not be created. Try again.',
   apiError: {
@@ -37,6 +38,13 @@ export const securityText = {
   newPasscode: 'New link',
   newPasscodeHelp: 'The passcode is shown only once. Make a new link to invite people again; the old link stops working.',
   newLinkFor: (id: string) => `New link for ${id}`,
+  newLinkConfirm: (id: string) =>
+    `Make a new link for meeting ${id}? The old link stops working: people who have it cannot join any more.`,
+  linkFor: (id: string) => `Link for ${id}`,
+  copyLink: 'Copy link',
+  copyLinkFor: (id: string) => `Copy link for ${id}`,
+  copied: 'Copied.',
+  copyFailed: 'Copying did not work. The link is selected: copy it with your keyboard or menu.',
   deleteMeeting: 'Delete',
   deleteMeetingNamed: (id: string) => `Delete meeting ${id}`,
   deleteMeetingConfirm: (id: string) => `Delete meeting ${id}? Anyone in it is sent out, and the link stops working.`,
@@ -54,7 +62,7 @@ export const securityText = {
 
   // Waiting room.
   waitingTitle: 'Waiting to be let in',
-  waitingHostAdmits: 'The host will let you in soon.',
+  waitingHostAdmits: 'The host knows you are here. Please wait until they let you in.',
   waitingHostAbsent: "The meeting hasn't started yet. You'll join when the host arrives.",
   waitingPrivacy: 'Nobody in the meeting can see or hear you until you are let in.',
   waitingLeave: 'Leave waiting room',
@@ -112,6 +120,8 @@ export const securityText = {
   confirm: 'Confirm',
   cancel: 'Cancel',
   changeMyName: 'Change my name',
+  renameNotAllowed: 'The host does not allow changing names in this meeting.',
+  securityWaiting: (n: number) => `Security, ${n} waiting`,
   renameLabel: 'New name',
   renameSave: 'Save name',
 
@@ -120,7 +130,10 @@ export const securityText = {
     locked: 'The host locked the meeting. No one new can join.',
     unlocked: 'The host unlocked the meeting.',
     removed: (name: string) => `${name} was removed from the meeting.`,
-    muted_by_host: 'The host muted you. You can unmute when the host allows it.',
+    muted_by_host: 'The host muted you. You can unmute when the host asks you to.',
+    muted_by_host_self: 'The host muted you. You can unmute yourself when you want to speak.',
+    cannot_unmute: 'The host muted you. You can unmute when the host asks you to.',
+    share_blocked: 'Only hosts can share their screen in this meeting.',
     unmute_requested: 'The host asks you to unmute.',
     video_stopped: 'The host stopped your video.',
     chat_off: 'The host turned chat off.',
