@@ -5,6 +5,7 @@
 // change nothing that anyone in the meeting can observe.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { startServer, ensureStopped, sleep } from '../lib/server.mjs';
 import { SignalClient, expectError } from '../lib/signal-client.mjs';
 import { createMeeting, joinMeeting } from '../lib/meetings.mjs';
@@ -15,6 +16,14 @@ before(async () => {
   server = await startServer({ args: ['--meeting-create', 'anyone', '--limits-join-attempts', '100000'] });
 });
 after(async () => ensureStopped(server));
+
+// A real browser offer with a video m-section, published as a screen share.
+const OFFER = readFileSync(new URL('../data/sdp/chromium-156-sendrecv-offer.sdp', import.meta.url), 'utf8');
+const VIDEO_MID = /^m=video .*\r?\n(?:(?!m=)[^\n]*\n)*?a=mid:(\S+)/m.exec(OFFER)[1];
+
+// Every meeting of the matrix: renaming oneself is off and only hosts may share, so that
+// `rename` and a screen `publish` are host powers too.
+const SETTINGS = { rename_self: false, screen_share: 'hosts' };
 
 const ROLES = ['host', 'cohost', 'participant', 'waiting', 'removed', 'unauthenticated'];
 
@@ -27,12 +36,19 @@ const ACTIONS = {
   mute_participant: { fields: (m) => ({ participant: m.vic.me.id }), proof: ['vic', 'muted_by_host'] },
   mute_all: { fields: () => ({}), proof: ['vic', 'muted_by_host'] },
   ask_unmute: { fields: (m) => ({ participant: m.vic.me.id }), proof: ['vic', 'unmute_requested'] },
+  stop_video: { fields: (m) => ({ participant: m.vic.me.id }), proof: null },
   spotlight: { fields: (m) => ({ participant: m.vic.me.id }), proof: ['vic', 'spotlight'] },
   set_settings: { fields: () => ({ settings: { chat: false } }), proof: ['vic', 'settings_changed'] },
   lock: { type: 'set_settings', fields: () => ({ settings: { locked: true } }), proof: ['vic', 'settings_changed'] },
   set_role: { fields: (m) => ({ participant: m.vic.me.id, role: 'cohost' }), proof: ['vic', 'role_changed'] },
   transfer_host: { fields: (m) => ({ participant: m.vic.me.id }), proof: ['vic', 'role_changed'] },
   end_meeting: { fields: () => ({}), proof: ['vic', 'closing'] },
+  rename: { fields: () => ({ name: 'Renamed' }), proof: ['vic', 'participant_renamed'] },
+  publish_screen: {
+    type: 'publish',
+    fields: () => ({ sdp: OFFER, tracks: [{ mid: VIDEO_MID, kind: 'video', source: 'screen', muted: false }] }),
+    proof: ['vic', 'track_published'],
+  },
 };
 
 const HOST_ONLY = new Set(['set_role', 'transfer_host', 'end_meeting']);
@@ -46,7 +62,7 @@ function expected(role, action) {
 
 /** A fresh meeting: a host, Vic (admitted), Wanda (waiting), and the actor in `role`. */
 async function meetingWith(role) {
-  const created = await createMeeting(server.origin, {});
+  const created = await createMeeting(server.origin, { settings: SETTINGS });
   const host = await joinMeeting(server.origin, created, 'Host', { host_key: created.host_key });
   assert.equal(host.result.role, 'host');
   const vic = await joinMeeting(server.origin, created, 'Vic');
@@ -109,9 +125,9 @@ for (const role of ROLES) {
         }
         rows.push(`${action} by ${role}: ${got}`);
         assert.equal(got, want, `${action} by ${role}: expected ${want}, got ${got}`);
-        const [who, event] = spec.proof;
         if (want === 'ok') {
-          await m[who].next(event);
+          // stop_video on someone with no camera has nothing to show: the reply is the proof.
+          if (spec.proof) await m[spec.proof[0]].next(spec.proof[1]);
         } else {
           // Refused: nothing changed for anyone. No event reached the host, Vic or Wanda,
           // and Vic is still in the meeting, Wanda still waiting, the settings as they were.
@@ -129,6 +145,12 @@ for (const role of ROLES) {
           assert.equal(probe.result.spotlight, null);
           const vicNow = probe.result.roster.find((p) => p.id === m.vic.me.id);
           assert.equal(vicNow.role, 'participant');
+          assert.equal(probe.result.settings.rename_self, false);
+          assert.equal(probe.result.settings.screen_share, 'hosts');
+          for (const p of probe.result.roster) {
+            assert.ok(['Host', 'Vic', 'Actor'].includes(p.name), `${action} by ${role}: someone is now called ${p.name}`);
+            assert.deepEqual(p.tracks, [], `${action} by ${role}: ${p.name} has tracks`);
+          }
           probe.terminate();
         }
       } finally {
@@ -160,8 +182,7 @@ test('a participant cannot act on the host, and a co-host cannot either', async 
 test('rename is refused when the host does not allow it, and screen sharing when only hosts may', async () => {
   const m = await meetingWith('participant');
   try {
-    await m.host.request('set_settings', { settings: { rename_self: false, screen_share: 'hosts' } });
-    await m.actor.next('settings_changed');
+    // The meeting was created with rename_self off and screen_share hosts.
     clear(m.all);
     await expectError(m.actor.request('rename', { name: 'Evil' }), 'forbidden');
     const offer = (await import('node:fs')).readFileSync(

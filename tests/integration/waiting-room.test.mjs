@@ -7,14 +7,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { startServer, ensureStopped, sleep } from '../lib/server.mjs';
 import { SignalClient, expectError } from '../lib/signal-client.mjs';
-import { createMeeting, joinMeeting } from '../lib/meetings.mjs';
+import { createMeeting, joinMeeting, signUp, openClient, joinAs } from '../lib/meetings.mjs';
 
 const OFFER = readFileSync(new URL('../data/sdp/chromium-156-sendrecv-offer.sdp', import.meta.url), 'utf8');
 const DEVICE = 'device-of-the-guest-0001';
 
 let server;
 before(async () => {
-  server = await startServer({ args: ['--meeting-create', 'anyone', '--limits-join-attempts', '100000'] });
+  server = await startServer({ args: ['--meeting-create', 'anyone', '--auth-signup', 'open', '--limits-join-attempts', '100000'] });
 });
 after(async () => ensureStopped(server));
 
@@ -142,4 +142,59 @@ test('a denied participant is told and closed; the host’s leaving hands over t
   assert.equal(change.participant, a.me.id);
   a.terminate();
   host.terminate();
+});
+
+test('someone waiting gets no media: the host publishes, the waiting one hears nothing', async () => {
+  const m = await createMeeting(server.origin, {});
+  const host = await joinMeeting(server.origin, m, 'Host', { host_key: m.host_key });
+  const guest = await joinMeeting(server.origin, m, 'Guest');
+  assert.equal(guest.result.state, 'waiting');
+  assert.equal(guest.result.waiting_reason, 'host_admits');
+  const audioMid = /^m=audio .*\r?\n(?:(?!m=)[^\n]*\n)*?a=mid:(\S+)/m.exec(OFFER)[1];
+  await host.request('publish', { sdp: OFFER, tracks: [{ mid: audioMid, kind: 'audio', source: 'microphone', muted: false }] });
+  await host.request('set_settings', { settings: { chat: false } });
+  await host.request('relay', { to: null, data: 'to everyone' });
+  await sleep(400);
+  assert.deepEqual(guest.events.map((e) => e.event), [], 'someone waiting heard of the meeting');
+  // Admitted, the guest learns of the host's track now, and not before.
+  await host.request('admit', { participant: guest.me.id });
+  const admitted = await guest.next('admitted');
+  assert.equal(admitted.roster.find((p) => p.id === host.me.id)?.tracks.length, 1);
+  await guest.next('subscribe_offer');
+  host.terminate();
+  guest.terminate();
+});
+
+test('a waiting participant who reconnects with its token is still waiting', async () => {
+  const m = await createMeeting(server.origin, {});
+  const host = await joinMeeting(server.origin, m, 'Host', { host_key: m.host_key });
+  const guest = await joinMeeting(server.origin, m, 'Guest');
+  assert.equal(guest.result.state, 'waiting');
+  await guest.terminate();
+  const back = await openClient(server.origin);
+  const r = await joinAs(back, { meeting: m, name: 'Guest', reconnect: guest.token });
+  assert.equal(r.resumed, true);
+  assert.equal(r.participant.id, guest.me.id);
+  assert.equal(r.state, 'waiting', 'a reconnect got past the waiting room');
+  assert.deepEqual(r.roster, []);
+  assert.equal(r.settings, null);
+  await expectError(back.request('relay', { to: null, data: 'x' }), 'forbidden');
+  for (const c of [host, back]) c.terminate();
+});
+
+test('a ban holds for the signed-in account, from another browser and another device id', async () => {
+  const m = await createMeeting(server.origin, { settings: { waiting_room: false, join_before_host: true } });
+  const host = await joinMeeting(server.origin, m, 'Host', { host_key: m.host_key });
+  const who = await signUp(server.origin, { email: `banned-${Date.now()}@example.org`, name: 'Mallory' });
+  const mallory = await joinMeeting(server.origin, m, 'Mallory', { cookie: who.cookie, device: 'mallorys-first-browser' });
+  assert.equal(mallory.result.state, 'admitted');
+  await host.request('remove', { participant: mallory.me.id, ban: true });
+  await mallory.closed;
+  const again = await openClient(server.origin, { cookie: who.cookie });
+  const e = await expectError(joinAs(again, { meeting: m, name: 'Not Mallory', device: 'a-whole-new-browser-01' }), 'forbidden');
+  assert.match(e.message, /removed/);
+  // The ban is this meeting's, and this account's: a stranger still gets in.
+  const stranger = await joinMeeting(server.origin, m, 'Stranger', { device: 'a-whole-new-browser-01' });
+  assert.equal(stranger.result.state, 'admitted');
+  for (const c of [host, again, stranger]) c.terminate();
 });

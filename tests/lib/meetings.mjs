@@ -52,6 +52,26 @@ export async function joinMeeting(origin, meeting, name, { cookie, host_key, dev
   return Object.assign(c, { me: r.participant, token: r.reconnect_token, roster: r.roster, result: r });
 }
 
+/** A signaling connection whose upgrade carries the session cookie (when given). */
+export function openClient(origin, { cookie, headers } = {}) {
+  return SignalClient.open(origin, { cookie, headers });
+}
+
+/**
+ * Joins on an open client with raw join fields; resolves to the join result (and sets
+ * `me`, `token`, `roster`, `result` on the client), or rejects with the typed error.
+ */
+export async function joinAs(client, { meeting, passcode, name, host_key, device, reconnect }) {
+  const id = typeof meeting === 'string' ? meeting : meeting.id;
+  const fields = { protocol: 1, meeting: id, name, passcode: passcode ?? meeting.passcode };
+  if (host_key) fields.host_key = host_key;
+  if (device) fields.device = device;
+  if (reconnect) fields.reconnect = reconnect;
+  const r = await client.request('join', fields);
+  Object.assign(client, { me: r.participant, token: r.reconnect_token, roster: r.roster, result: r });
+  return r;
+}
+
 /**
  * A new meeting's link (with its passcode in the fragment), created as a guest: the
  * server runs with `--meeting-create anyone`. Everyone goes straight in unless

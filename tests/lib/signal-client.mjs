@@ -4,11 +4,14 @@
 import WebSocket from 'ws';
 
 export class SignalClient {
-  /** `cookie`: a Cookie header for the upgrade (who is signed in). */
-  static open(origin, { timeoutMs = 5000, cookie } = {}) {
+  /**
+   * `cookie`: a Cookie header for the upgrade (who is signed in); `headers`: any other
+   * headers for the upgrade request.
+   */
+  static open(origin, { timeoutMs = 5000, cookie, headers = {} } = {}) {
     const url = origin.replace(/^http/, 'ws') + '/ws';
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, { origin, headers: cookie ? { Cookie: cookie } : {} });
+      const ws = new WebSocket(url, { origin, headers: { ...headers, ...(cookie ? { Cookie: cookie } : {}) } });
       const timer = setTimeout(() => reject(new Error('no WebSocket handshake')), timeoutMs);
       ws.once('open', () => {
         clearTimeout(timer);
