@@ -432,17 +432,20 @@ json Conference::join_new(signal::Session& session, const json& body, const std:
   if (draining_) throw RequestError("draining", "the server is shutting down; try again shortly");
   const auto now = std::chrono::steady_clock::now();
   const std::string address = AttemptLimiter::address_key(session.peer_address());
-  auto limited = [&](std::chrono::seconds wait) {
-    attempts_.with({"join", "limited"}).inc();
+  // A join refused by the join limiter counts as a limited join; one refused because of
+  // passcode failures (from this address or for this meeting), as a limited passcode.
+  auto limited = [&](std::chrono::seconds wait, const char* kind) {
+    attempts_.with({kind, "limited"}).inc();
     throw RequestError("too_many_attempts",
                        fmt::format("too many attempts, try again in {} s", wait.count()),
                        wait.count());
   };
-  for (auto* limiter : {&joins_per_address_, &failures_per_address_}) {
-    if (const auto wait = limiter->check(address, now); wait.count() > 0) limited(wait);
-  }
+  if (const auto wait = joins_per_address_.check(address, now); wait.count() > 0)
+    limited(wait, "join");
+  if (const auto wait = failures_per_address_.check(address, now); wait.count() > 0)
+    limited(wait, "passcode");
   if (const auto wait = failures_per_meeting_.check(meeting_id, now); wait.count() > 0)
-    limited(wait);
+    limited(wait, "passcode");
   joins_per_address_.count(address, now);
 
   std::string passcode;

@@ -231,3 +231,29 @@ test('a host mute holds until the host asks; a stopped video and chat turned off
   assert.equal(await chat.getByRole('textbox', { name: T.message, exact: true }).isDisabled(), true);
   await chat.getByText('The host turned chat off.', { exact: true }).waitFor();
 });
+
+test('the host downloads their data and deletes their account from the account page', STEP, async () => {
+  const page = host.page;
+  await page.goto(server.url('/account'));
+  await page.getByRole('heading', { name: 'Your data', exact: true }).waitFor();
+  const exported = await page.evaluate(async (href) => (await fetch(href)).json(), server.url('/api/account/export'));
+  assert.equal(exported.account.email, 'hana@example.org');
+  assert.ok(exported.meetings.length >= 1, 'the meeting Hana created is not in her export');
+  await page.getByRole('link', { name: 'Download my data', exact: true }).waitFor();
+  await page.getByRole('button', { name: 'Delete my account', exact: true }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByLabel('Your password', { exact: true }).fill('a long and good password');
+  await dialog.getByRole('button', { name: 'Delete my account', exact: true }).click();
+  await page.waitForURL(server.url('/'));
+  const session = await page.evaluate(async () => (await fetch('/api/session')).json());
+  assert.equal(session.account, null);
+  const again = await page.evaluate(
+    async () =>
+      (await fetch('/api/signin', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ email: 'hana@example.org', password: 'a long and good password' }),
+      })).status,
+  );
+  assert.equal(again, 401, 'the deleted account can still sign in');
+});

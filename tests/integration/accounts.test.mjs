@@ -181,6 +181,25 @@ test('sign-in: unknown email and wrong password answer alike; failures are limit
   assert.match(metrics, /^conclave_attempts_total\{kind="signin",outcome="failed"\} [1-9]/m);
 });
 
+test('a disabled account answers like an unknown email, and its open session ends', async () => {
+  const dir = tempDir();
+  const s = await start(['--auth-signup', 'open'], { dataDir: dir });
+  const a = await signUp(s.origin, { email: 'off@example.org', password: 'correct horse battery' });
+  const tryOnce = (email, password) => api(s.origin, 'POST', '/api/signin', { body: { email, password } });
+  assert.equal((await tryOnce('off@example.org', 'correct horse battery')).status, 200);
+  // The operator disables the account (straight in the store, as an admin command would).
+  execFileSync('sqlite3', ['-cmd', '.timeout 5000', join(dir, 'conclave.db'),
+    "UPDATE accounts SET disabled = 1 WHERE email = 'off@example.org'"]);
+  const disabled = await tryOnce('off@example.org', 'correct horse battery');
+  const unknown = await tryOnce('nobody@example.org', 'correct horse battery');
+  assert.equal(disabled.status, 401);
+  assert.equal(disabled.headers.get('set-cookie'), null, 'a disabled account got a session');
+  assert.deepEqual(disabled.body, unknown.body);
+  assert.equal(disabled.body.error.code, 'bad_credentials');
+  const session = await api(s.origin, 'GET', '/api/session', { cookie: a.cookie });
+  assert.equal(session.body.account, null, 'the session of a disabled account still signs in');
+});
+
 test('devices: public identity keys of a signed-in account', async () => {
   const s = await start(['--auth-signup', 'open']);
   const me = await signUp(s.origin, { email: 'keys@example.org' });

@@ -249,6 +249,76 @@ export function Confirm({
   );
 }
 
+/** Your data: the export, the operator's actions about you, and deleting the account. */
+function YourData() {
+  const [entries, setEntries] = useState<api.AuditEntry[] | null>(null);
+  const [deleting, setDeleting] = useState(false);
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    api.auditAboutMe().then(setEntries, () => setEntries([]));
+  }, []);
+  const remove = async () => {
+    setError(null);
+    try {
+      await api.deleteAccount(password);
+      navigate('/');
+    } catch (e) {
+      setError(apiMessage(e));
+    }
+  };
+  return (
+    <section aria-labelledby="data-title" class="your-data">
+      <h2 id="data-title">{t.yourData}</h2>
+      <p class="hint">{t.yourDataHelp}</p>
+      <p>
+        <a href={api.EXPORT_URL} download="conclave-export.json">
+          {t.downloadData}
+        </a>
+      </p>
+      <h3>{t.operatorActions}</h3>
+      {entries && entries.length === 0 && <p>{t.noOperatorActions}</p>}
+      <ul class="audit-list">
+        {(entries ?? []).map((e) => (
+          <li key={e.seq} data-audit-entry={e.action}>
+            {t.auditLine(new Date(e.at * 1000).toLocaleString(), t.auditAction[e.action] ?? e.action)}
+          </li>
+        ))}
+      </ul>
+      <h3>{t.deleteAccount}</h3>
+      <p class="hint">{t.deleteAccountHelp}</p>
+      <button type="button" class="danger" onClick={() => setDeleting(true)}>
+        {t.deleteAccount}
+      </button>
+      {deleting && (
+        <Confirm
+          text={t.deleteAccountConfirm}
+          confirmLabel={t.deleteAccount}
+          onCancel={() => setDeleting(false)}
+          onConfirm={() => {
+            setDeleting(false);
+            void remove();
+          }}
+        >
+          <label for="delete-password">{t.passwordToConfirm}</label>
+          <input
+            id="delete-password"
+            type="password"
+            autoComplete="current-password"
+            value={password}
+            onInput={(e) => setPassword((e.target as HTMLInputElement).value)}
+          />
+        </Confirm>
+      )}
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+    </section>
+  );
+}
+
 export function AccountPage() {
   const [info] = useSessionInfo();
   const [meetings, setMeetings] = useState<api.OwnedMeeting[] | null>(null);
@@ -361,6 +431,7 @@ export function AccountPage() {
           }}
         />
       )}
+      <YourData />
     </section>
   );
 }

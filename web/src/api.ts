@@ -119,3 +119,25 @@ export async function newPasscode(id: string): Promise<string> {
 export function deleteMeeting(id: string): Promise<null> {
   return call<null>('DELETE', `/api/meetings/${encodeURIComponent(id)}`);
 }
+
+/** An operator's action about this account (docs/privacy.md, "Administration in the open"). */
+export interface AuditEntry {
+  seq: number;
+  at: number;
+  actor: string;
+  action: string;
+  details: unknown;
+}
+
+export async function auditAboutMe(): Promise<AuditEntry[]> {
+  return (await call<{ entries: AuditEntry[] }>('GET', '/api/account/audit')).entries;
+}
+
+/** Deletes the signed-in account and everything of it; the password confirms. */
+export async function deleteAccount(password: string): Promise<void> {
+  await call<null>('DELETE', '/api/account', { password });
+  csrf = null;
+}
+
+/** Where "Download my data" points (a JSON file, docs/privacy.md "Export"). */
+export const EXPORT_URL = '/api/account/export';

@@ -50,6 +50,28 @@ export const securityText = {
   deleteMeetingConfirm: (id: string) => `Delete meeting ${id}? Anyone in it is sent out, and the link stops working.`,
   lastUsed: (when: string) => `Last used ${when}`,
 
+  // Your data (issue 8).
+  yourData: 'Your data',
+  yourDataHelp:
+    'This server keeps only what is needed to sign you in and run your meetings; never what is said or shown in them.',
+  downloadData: 'Download my data',
+  operatorActions: 'What the administrators did to your account',
+  noOperatorActions: 'Nothing so far.',
+  auditAction: {
+    create_user: 'created your account',
+    delete_user: 'deleted an account',
+    disable_user: 'disabled your account',
+    enable_user: 'enabled your account',
+    reset_password: 'reset your password',
+    change_role: 'changed your role',
+  } as Record<string, string>,
+  auditLine: (when: string, what: string) => `${when}: an administrator ${what}`,
+  deleteAccount: 'Delete my account',
+  deleteAccountHelp:
+    'Your account, your devices and the meetings you own are deleted from this server for good. This cannot be undone.',
+  deleteAccountConfirm: 'Delete your account and everything of it? Enter your password to confirm.',
+  passwordToConfirm: 'Your password',
+
   // Pre-join.
   passcodeLabel: 'Meeting passcode',
   passcodeHelp: 'The passcode is part of the invite link. Ask the host if you only have the meeting ID.',
