@@ -1749,6 +1749,7 @@ ApiResult Conference::api_delete_meeting(const SignedIn& who, std::string_view i
   if (!record || record->owner != who.account) return no_such_meeting();
   if (const auto it = meetings_.find(id); it != meetings_.end()) end(*it->second, "meeting_ended");
   store_.delete_meeting(id);
+  store_.checkpoint();  // the row's bytes leave the WAL too (docs/privacy.md)
   return {204, nullptr};
 }
 
