@@ -51,26 +51,33 @@ KeyPair fresh(int type) {
 
 }  // namespace
 
-Bytes hkdf_sha256(std::span<const std::uint8_t> salt, std::span<const std::uint8_t> ikm,
-                  std::span<const std::uint8_t> info, std::size_t length) {
-  const Bytes zeros(32, 0);
+Bytes hkdf(bool sha512, std::span<const std::uint8_t> salt, std::span<const std::uint8_t> ikm,
+           std::span<const std::uint8_t> info, std::size_t length) {
+  const EVP_MD* md = sha512 ? EVP_sha512() : EVP_sha256();
+  const auto hash_len = static_cast<std::size_t>(EVP_MD_get_size(md));
+  const Bytes zeros(hash_len, 0);
   const auto s = salt.empty() ? std::span<const std::uint8_t>(zeros) : salt;
-  unsigned char prk[32];
+  unsigned char prk[EVP_MAX_MD_SIZE];
   unsigned int prk_len = 0;
-  HMAC(EVP_sha256(), s.data(), static_cast<int>(s.size()), ikm.data(), ikm.size(), prk, &prk_len);
+  HMAC(md, s.data(), static_cast<int>(s.size()), ikm.data(), ikm.size(), prk, &prk_len);
   Bytes out, t;
   for (std::uint8_t i = 1; out.size() < length; ++i) {
     Bytes block = t;
     append(block, info);
     block.push_back(i);
-    unsigned char mac[32];
+    unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int mac_len = 0;
-    HMAC(EVP_sha256(), prk, static_cast<int>(prk_len), block.data(), block.size(), mac, &mac_len);
+    HMAC(md, prk, static_cast<int>(prk_len), block.data(), block.size(), mac, &mac_len);
     t.assign(mac, mac + mac_len);
     append(out, t);
   }
   out.resize(length);
   return out;
+}
+
+Bytes hkdf_sha256(std::span<const std::uint8_t> salt, std::span<const std::uint8_t> ikm,
+                  std::span<const std::uint8_t> info, std::size_t length) {
+  return hkdf(false, salt, ikm, info, length);
 }
 
 std::optional<KeyPair> x25519_from_private(std::span<const std::uint8_t> p) {

@@ -17,7 +17,10 @@ namespace conclave::e2ee {
 
 using Bytes = std::vector<std::uint8_t>;
 
-// HKDF-SHA256 (RFC 5869) in one call.
+// HKDF (RFC 5869) in one call, with SHA-256 or SHA-512 (SFrame suite 5); an empty salt
+// means HashLen zero bytes.
+Bytes hkdf(bool sha512, std::span<const std::uint8_t> salt, std::span<const std::uint8_t> ikm,
+           std::span<const std::uint8_t> info, std::size_t length);
 Bytes hkdf_sha256(std::span<const std::uint8_t> salt, std::span<const std::uint8_t> ikm,
                   std::span<const std::uint8_t> info, std::size_t length);
 

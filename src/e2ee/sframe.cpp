@@ -1,5 +1,7 @@
 #include "e2ee/sframe.hpp"
 
+#include "e2ee/keys.hpp"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -33,30 +35,6 @@ Bytes hmac(const EVP_MD* md, std::span<const std::uint8_t> key,
   unsigned int size = 0;
   HMAC(md, key.data(), static_cast<int>(key.size()), data.data(), data.size(), out.data(), &size);
   out.resize(size);
-  return out;
-}
-
-// RFC 5869.
-Bytes hkdf_extract(const EVP_MD* md, std::span<const std::uint8_t> salt,
-                   std::span<const std::uint8_t> ikm) {
-  if (salt.empty()) {
-    const Bytes zeros(static_cast<std::size_t>(EVP_MD_get_size(md)), 0);
-    return hmac(md, zeros, ikm);
-  }
-  return hmac(md, salt, ikm);
-}
-
-Bytes hkdf_expand(const EVP_MD* md, std::span<const std::uint8_t> prk,
-                  std::span<const std::uint8_t> info, std::size_t length) {
-  Bytes out, t;
-  for (std::uint8_t i = 1; out.size() < length; ++i) {
-    Bytes block(t);
-    block.insert(block.end(), info.begin(), info.end());
-    block.push_back(i);
-    t = hmac(md, prk, block);
-    out.insert(out.end(), t.begin(), t.end());
-  }
-  out.resize(length);
   return out;
 }
 
@@ -153,8 +131,6 @@ std::optional<KeyMaterial> derive(CipherSuite suite, std::uint64_t kid,
                                   std::span<const std::uint8_t> base_key) {
   const auto p = params(suite);
   if (!p) return std::nullopt;
-  const EVP_MD* md = hash_of(*p);
-  const auto secret = hkdf_extract(md, {}, base_key);
   auto label = [&](std::string_view what) {
     Bytes l(what.begin(), what.end());
     put_be(l, kid, 8);
@@ -164,8 +140,9 @@ std::optional<KeyMaterial> derive(CipherSuite suite, std::uint64_t kid,
   KeyMaterial km;
   km.suite = suite;
   km.kid = kid;
-  km.key = hkdf_expand(md, secret, label("SFrame 1.0 Secret key "), p->key_size);
-  km.salt = hkdf_expand(md, secret, label("SFrame 1.0 Secret salt "), p->nonce_size);
+  // §4.4.2: Extract once with an empty salt, then Expand with each label; hkdf() does both.
+  km.key = hkdf(p->sha512, {}, base_key, label("SFrame 1.0 Secret key "), p->key_size);
+  km.salt = hkdf(p->sha512, {}, base_key, label("SFrame 1.0 Secret salt "), p->nonce_size);
   return km;
 }
 
