@@ -14,6 +14,9 @@ export default defineConfig({
     modulePreload: { polyfill: false },
     assetsInlineLimit: 0,
   },
+  // The shared vector files (tests/vectors/, checked by the C++ suite too) are read by
+  // the unit tests with `?raw`; nothing else outside web/ may be served.
+  server: { fs: { allow: ['.', '../tests/vectors'] } },
   // Unit tests of the client's state logic (src/**/*.test.ts), run by CTest as web.unit.
   test: { include: ['src/**/*.test.ts'], environment: 'node' },
 });
