@@ -6,18 +6,13 @@
 #include <iostream>
 
 #include "auth/credentials.hpp"
+#include "common/unix_time.hpp"
 #include "meeting/conference.hpp"
 #include "privacy/audit.hpp"
 #include "store/sqlite_store.hpp"
 
 namespace conclave::app {
 namespace {
-
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::unique_ptr<store::SqliteStore> open_store(const Config& config) {
   try {

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "common/startup_error.hpp"
+#include "common/unix_time.hpp"
 #include "http/tls.hpp"
 #include "rtc/echo_session.hpp"
 #include "rtc/sdp.hpp"
@@ -212,9 +213,7 @@ void Server::schedule_retention() {
 }
 
 void Server::sweep() {
-  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
+  const auto now = unix_now();
   try {
     const auto cutoff = now - static_cast<std::int64_t>(config_.retention.meeting_days) * 86400;
     const auto live = conference_ ? conference_->live_meeting_ids() : std::vector<std::string>{};

@@ -10,6 +10,7 @@
 
 #include "auth/credentials.hpp"
 #include "common/attempts.hpp"
+#include "common/unix_time.hpp"
 #include "meeting/policy.hpp"
 
 namespace conclave::auth {
@@ -23,12 +24,6 @@ namespace {
 constexpr std::size_t kMaxPasswordBytes = 1024;
 constexpr std::size_t kMinPasswordBytes = 10;
 constexpr std::int64_t kInviteSeconds = 7 * 24 * 3600;
-
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string_view path_of(std::string_view target) {
   return target.substr(0, target.find('?'));
@@ -213,8 +208,9 @@ asio::awaitable<http::Response> Api::handle(const http::Request& r, const std::s
                {"create",
                 config_.create == meeting::CreatePolicy::kAnyone ? "anyone" : "accounts"}});
     }
-    if (path == "/api/signup" && method == bhttp::verb::post) co_return co_await signup(r, peer);
-    if (path == "/api/signin" && method == bhttp::verb::post) co_return co_await signin(r, peer);
+    if (path == "/api/signup" && method == bhttp::verb::post) co_return co_await signup(r, body);
+    if (path == "/api/signin" && method == bhttp::verb::post)
+      co_return co_await signin(r, peer, body);
     if (path == "/api/signout" && method == bhttp::verb::post) {
       if (who_called) store_.delete_session(token_hash(who_called->token));
       auto res = json_response(r, 204, nullptr);
@@ -392,8 +388,7 @@ json Api::export_json(const store::Account& a) {
           {"audit", audit_json(a.id)}};
 }
 
-asio::awaitable<http::Response> Api::signup(const http::Request& r, const std::string&) {
-  const auto body = json::parse(r.body(), nullptr, false);
+asio::awaitable<http::Response> Api::signup(const http::Request& r, const json& body) {
   if (config_.signup == Signup::kClosed)
     co_return error(r, 403, "signup_closed", "accounts on this server are made by its admins");
   const auto email = normalise_email(text(body, "email", 512).value_or(""));
@@ -428,8 +423,8 @@ asio::awaitable<http::Response> Api::signup(const http::Request& r, const std::s
   co_return signed_in(r, 201, account);
 }
 
-asio::awaitable<http::Response> Api::signin(const http::Request& r, const std::string& peer) {
-  const auto body = json::parse(r.body(), nullptr, false);
+asio::awaitable<http::Response> Api::signin(const http::Request& r, const std::string& peer,
+                                            const json& body) {
   const auto now = AttemptLimiter::Clock::now();
   const auto address = AttemptLimiter::address_key(peer);
   const auto email = normalise_email(text(body, "email", 512).value_or("")).value_or("");

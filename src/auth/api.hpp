@@ -62,8 +62,10 @@ class Api {
   };
   std::optional<Caller> caller(const http::Request& request);
 
-  boost::asio::awaitable<http::Response> signup(const http::Request& r, const std::string& peer);
-  boost::asio::awaitable<http::Response> signin(const http::Request& r, const std::string& peer);
+  // `body` is the request's JSON object, already parsed (and CSRF-checked) by handle().
+  boost::asio::awaitable<http::Response> signup(const http::Request& r, const nlohmann::json& body);
+  boost::asio::awaitable<http::Response> signin(const http::Request& r, const std::string& peer,
+                                                const nlohmann::json& body);
 
   nlohmann::json audit_json(std::int64_t account);
   nlohmann::json export_json(const store::Account& account);

@@ -9,6 +9,7 @@
 #include <algorithm>
 
 #include "common/attempts.hpp"
+#include "common/unix_time.hpp"
 
 namespace conclave::meeting {
 
@@ -410,12 +411,6 @@ json Conference::join_result(Participant& p, bool resumed) {
 }
 
 namespace {
-
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // A passcode hash for meetings that do not exist, so that a wrong id costs the same hash
 // as a wrong passcode (the two must not be told apart, not even by timing).

@@ -2,7 +2,7 @@
 
 #include <openssl/evp.h>
 
-#include <chrono>
+#include "common/unix_time.hpp"
 
 namespace conclave::privacy {
 namespace {
@@ -46,9 +46,7 @@ store::AuditEntry append_audit(store::Store& store, std::string actor, std::stri
   const auto last = store.last_audit();
   store::AuditEntry e;
   e.seq = last ? last->seq + 1 : 1;
-  e.at = std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-             .count();
+  e.at = unix_now();
   e.actor = std::move(actor);
   e.action = std::move(action);
   e.subject = subject;

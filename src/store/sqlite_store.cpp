@@ -16,6 +16,7 @@
 #include <system_error>
 #include <utility>
 
+#include "common/unix_time.hpp"
 #include "store/migrations.hpp"
 
 namespace conclave::store {
@@ -40,13 +41,6 @@ class StepFailure : public std::runtime_error {
 
 std::string errno_message(int error) {
   return std::system_category().message(error);
-}
-
-std::int64_t unix_now() {
-  // Since C++20, system_clock measures Unix time.
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 // One prepared statement, finalized when it goes out of scope. Values are always bound,

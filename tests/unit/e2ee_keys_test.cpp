@@ -4,26 +4,18 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
+
+#include "vector_files.hpp"
 
 namespace conclave::e2ee {
 namespace {
 
 nlohmann::json vectors() {
-  std::ifstream in(CONCLAVE_VECTORS_DIR "/rfc-primitives.json");
-  std::stringstream s;
-  s << in.rdbuf();
-  return nlohmann::json::parse(s.str());
+  return test::vector_file("rfc-primitives.json");
 }
 
-Bytes hex(const std::string& h) {
-  Bytes out;
-  for (std::size_t i = 0; i + 1 < h.size(); i += 2)
-    out.push_back(static_cast<std::uint8_t>(std::stoi(h.substr(i, 2), nullptr, 16)));
-  return out;
-}
+using test::hex;
 
 Bytes text(std::string_view s) {
   return Bytes(s.begin(), s.end());

@@ -5,9 +5,9 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
+
+#include "vector_files.hpp"
 
 namespace conclave::e2ee {
 namespace {
@@ -15,18 +15,10 @@ namespace {
 using Bytes = std::vector<std::uint8_t>;
 
 nlohmann::json vectors() {
-  std::ifstream in(CONCLAVE_VECTORS_DIR "/sframe-rfc9605.json");
-  std::stringstream s;
-  s << in.rdbuf();
-  return nlohmann::json::parse(s.str());
+  return test::vector_file("sframe-rfc9605.json");
 }
 
-Bytes hex(const std::string& h) {
-  Bytes out;
-  for (std::size_t i = 0; i + 1 < h.size(); i += 2)
-    out.push_back(static_cast<std::uint8_t>(std::stoi(h.substr(i, 2), nullptr, 16)));
-  return out;
-}
+using test::hex;
 
 TEST(SframeVectors, Headers) {
   const auto v = vectors()["header"];
