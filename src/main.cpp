@@ -15,6 +15,11 @@
 
 extern char** environ;
 
+#ifdef CONCLAVE_TEST_HOOKS
+// The test server only (tests/tools/test_hooks.cpp): what a malicious server could do.
+void install_test_hooks();
+#endif
+
 namespace {
 
 using namespace conclave;
@@ -169,6 +174,9 @@ int main(int argc, char** argv) {
   }
 
   log::init(log_options(loaded.config));
+#ifdef CONCLAVE_TEST_HOOKS
+  install_test_hooks();
+#endif
   try {
     app::Server server(loaded.config);
     return server.run();

@@ -10,6 +10,7 @@
 
 #include "common/attempts.hpp"
 #include "common/unix_time.hpp"
+#include "meeting/test_hooks.hpp"
 
 namespace conclave::meeting {
 
@@ -389,7 +390,7 @@ json Conference::join_result(Participant& p, bool resumed) {
   json roster = json::array();
   if (p.admitted) {
     for (auto& other : m.participants) {
-      if (other.get() != &p) roster.push_back(describe(*other));
+      if (other.get() != &p && !other->hidden) roster.push_back(describe(*other));
     }
   }
   json result{{"participant", describe(p)},
@@ -512,6 +513,7 @@ json Conference::join_new(signal::Session& session, const json& body, const std:
   p.id = random_u64();
   p.wire_id = wire_id('p', p.id);
   p.name = name;
+  if (const auto hidden = hidden_join.load(std::memory_order_relaxed)) p.hidden = hidden(name);
   p.meeting = &m;
   p.session = session.id();
   p.reconnect_token = random_token();
@@ -582,7 +584,9 @@ void Conference::admit_now(Participant& p, bool tell) {
                                [&](const auto& w) { return w.get() == &p; });
   if (it == m.waiting.end()) return;
   json roster = json::array();
-  for (auto& other : m.participants) roster.push_back(describe(*other));
+  for (auto& other : m.participants) {
+    if (!other->hidden) roster.push_back(describe(*other));
+  }
   m.participants.push_back(std::move(*it));
   m.waiting.erase(it);
   p.admitted = true;
@@ -594,7 +598,9 @@ void Conference::admit_now(Participant& p, bool tell) {
       if (!engine->stopped()) engine->room(room).add_participant(pid);
     });
   }
-  broadcast(m, json{{"event", "participant_joined"}, {"participant", describe(p)}}, &p);
+  if (!p.hidden) {
+    broadcast(m, json{{"event", "participant_joined"}, {"participant", describe(p)}}, &p);
+  }
   sync_subscriptions(p);
   if (tell) {
     // Admitted from the waiting room: the roster and the rest, as a join result would
@@ -658,9 +664,10 @@ void Conference::remove(Participant& p, const char* reason, bool quiet) {
       });
     }
     const auto wire = p.wire_id;
+    const bool p_hidden = p.hidden;
     const bool was_host = p.role == Role::kHost;
     std::erase_if(m.participants, [&p](const auto& q) { return q.get() == &p; });
-    if (!quiet) {
+    if (!quiet && !p_hidden) {
       broadcast(m, json{{"event", "participant_left"}, {"participant", wire}, {"reason", reason}},
                 nullptr);
       if (m.spotlight == wire) {
@@ -939,6 +946,10 @@ json Conference::set_settings(Participant& p, const json& body) {
   Meeting& m = *p.meeting;
   const Settings before = m.settings;
   const Settings after = apply_settings(before, field(body, "settings"));
+  if (after.e2ee != before.e2ee) {
+    throw RequestError(signal::errors::kBadRequest,
+                       "end-to-end encryption is chosen for the meeting, not while it runs");
+  }
   if (after == before) return json::object();
   m.settings = after;
   save_settings(m);
@@ -1603,15 +1614,19 @@ json Conference::ice_restart(Participant& p, const json& body) {
 }
 
 json Conference::relay(Participant& p, const json& body) {
-  const auto& to = field(body, "to");
-  const auto& data = field(body, "data");
-  const auto size = data.dump().size();
+  // `each`: one opaque blob per named participant, in one request (an E2EE key for every
+  // remaining key holder after a leave, docs/e2ee.md); otherwise `data` to `to`, or to
+  // everyone else when `to` is null.
+  const auto each = body.find("each");
+  const bool fan_out = each != body.end();
+  const auto size = fan_out ? each->dump().size() : field(body, "data").dump().size();
   if (size > kMaxRelayBytes) {
     throw RequestError("too_large",
                        fmt::format("relay data is {} bytes; at most {}", size, kMaxRelayBytes));
   }
-  if (!to.is_null() && !to.is_string()) {
-    throw RequestError(signal::errors::kBadRequest, "'to' must be a participant id or null");
+  if (fan_out && (!each->is_object() || each->empty() || body.contains("to"))) {
+    throw RequestError(signal::errors::kBadRequest,
+                       "'each' must map participant ids to data, without 'to'");
   }
   if (const auto kind = body.find("kind"); kind != body.end() && !kind->is_null()) {
     if (!kind->is_string() || kind->get_ref<const std::string&>().size() > 32) {
@@ -1623,17 +1638,37 @@ json Conference::relay(Participant& p, const json& body) {
       throw RequestError("forbidden", "the host has turned chat off");
   }
   Participant* target = nullptr;
-  if (to.is_string()) {
-    target = find_participant(*p.meeting, to.get<std::string>());
-    if (!target || target == &p) {
-      throw RequestError("unknown_participant", "nobody with that id is in the meeting");
+  if (!fan_out) {
+    const auto& to = field(body, "to");
+    if (!to.is_null() && !to.is_string()) {
+      throw RequestError(signal::errors::kBadRequest, "'to' must be a participant id or null");
+    }
+    if (to.is_string()) {
+      target = find_participant(*p.meeting, to.get<std::string>());
+      if (!target || target == &p) {
+        throw RequestError("unknown_participant", "nobody with that id is in the meeting");
+      }
     }
   }
   if (!take(p.relay_bytes, p.relay_refilled, kRelayBytesPerSecond, kRelayBurstBytes,
             static_cast<double>(size))) {
     throw RequestError("rate_limited", "too much relayed data; slow down");
   }
-  const json event{{"event", "relay"}, {"from", p.wire_id}, {"data", data}};
+  if (fan_out) {
+    // Someone who left a moment ago is skipped, not an error: the sender's roster may be
+    // a step behind. The reply names them.
+    json skipped = json::array();
+    for (const auto& [id, data] : each->items()) {
+      Participant* q = find_participant(*p.meeting, id);
+      if (!q || q == &p) {
+        skipped.push_back(id.substr(0, 64));
+        continue;
+      }
+      send(*q, json{{"event", "relay"}, {"from", p.wire_id}, {"data", data}});
+    }
+    return skipped.empty() ? json::object() : json{{"skipped", std::move(skipped)}};
+  }
+  const json event{{"event", "relay"}, {"from", p.wire_id}, {"data", field(body, "data")}};
   if (target) {
     send(*target, event);
   } else {

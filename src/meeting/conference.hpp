@@ -149,6 +149,7 @@ class Conference {
     bool unmute_allowed = false;     // a host asked: may unmute once though unmute_self is off
     std::vector<Track> tracks;
     bool speaking = false;
+    bool hidden = false;  // a ghost made by the test server (meeting/test_hooks.hpp)
     // Publish connection.
     std::optional<rtc::IceLiteAgent::Credentials> publish_ice;
     std::vector<std::uint8_t> publish_fingerprint;

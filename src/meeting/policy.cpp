@@ -113,7 +113,8 @@ json to_json(const Settings& s, bool saved) {
            {"chat", s.chat},
            {"rename_self", s.rename_self},
            {"authenticated_only", s.authenticated_only},
-           {"allowed_domains", s.allowed_domains}};
+           {"allowed_domains", s.allowed_domains},
+           {"e2ee", s.e2ee}};
   if (!saved) out["locked"] = s.locked;
   return out;
 }
@@ -139,6 +140,8 @@ Settings apply_settings(Settings s, const json& partial, bool allow_live) {
       s.rename_self = get_bool(v, name);
     } else if (key == "authenticated_only") {
       s.authenticated_only = get_bool(v, name);
+    } else if (key == "e2ee") {
+      s.e2ee = get_bool(v, name);
     } else if (key == "screen_share") {
       if (v == "everyone") {
         s.screen_share = Settings::Share::kEveryone;

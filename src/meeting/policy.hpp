@@ -28,6 +28,9 @@ struct Settings {
   bool rename_self = true;
   bool authenticated_only = false;
   std::vector<std::string> allowed_domains;  // lowercase; empty: any
+  // End-to-end encryption (docs/e2ee.md). On unless the owner chose otherwise; fixed while
+  // the meeting runs, since every client sets up its media for one or the other.
+  bool e2ee = true;
 
   bool operator==(const Settings&) const = default;
 };

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "rtc/rtcp.hpp"
+#include "sfu/test_tap.hpp"
 #include "sfu/vp8.hpp"
 
 namespace conclave::sfu {
@@ -626,6 +627,9 @@ void Room::forward(DownTrack& down, std::uint8_t slot, const rtc::RtpPacket& pac
   }
   const auto out = down.rewriter.rewrite(in);
   if (!out) return;
+  if (const auto tap = forward_tap.load(std::memory_order_relaxed)) {
+    tap(track.spec.kind, down.spec.ssrc, packet.marker(), payload);
+  }
 
   const std::uint16_t transport_seq = ++sub.transport_sequence;
   const OutExtensions ours(transport_seq, now);

@@ -9,6 +9,10 @@ import { join } from 'node:path';
 export const BIN = process.env.TEST_CONCLAVE_BIN;
 if (!BIN) throw new Error('TEST_CONCLAVE_BIN must name build/conclave (set by CTest)');
 
+/** The server with a malicious operator's hooks (tests/tools/test_hooks.cpp): pass as
+ *  startServer({ bin: TEST_SERVER_BIN, env: { TESTHOOK_… } }). */
+export const TEST_SERVER_BIN = process.env.TEST_CONCLAVE_TEST_SERVER_BIN;
+
 export function tempDir(prefix = 'conclave-test-') {
   return mkdtempSync(join(tmpdir(), prefix));
 }
@@ -45,13 +49,13 @@ export function runOnce(args, { env = {}, timeoutMs = 10000 } = {}) {
  * child, logs(), exited, stop(signal) }. `exited` resolves to { code, signal, ms } where
  * ms counts from the last stop() call.
  */
-export async function startServer({ args = [], env = {}, dataDir, scheme = 'http' } = {}) {
+export async function startServer({ args = [], env = {}, dataDir, scheme = 'http', bin = BIN } = {}) {
   const dir = dataDir ?? tempDir();
   const ownsDir = dataDir === undefined;
   // Port 0 for media too, so that tests running side by side never collide.
   // TEST_WEB_ROOT serves another build of the client (a work in progress) than build/web.
   const web = process.env.TEST_WEB_ROOT ? ['--http-web-root', process.env.TEST_WEB_ROOT] : [];
-  const child = spawn(BIN, ['--http-port', '0', '--rtc-port', '0', '--data-dir', dir, ...web, ...args], {
+  const child = spawn(bin, ['--http-port', '0', '--rtc-port', '0', '--data-dir', dir, ...web, ...args], {
     env: cleanEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });

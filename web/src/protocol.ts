@@ -42,6 +42,8 @@ export interface Settings {
   rename_self: boolean;
   authenticated_only: boolean;
   allowed_domains: string[];
+  /** End-to-end encryption (docs/e2ee.md); fixed while the meeting runs. */
+  e2ee: boolean;
 }
 
 /** Someone in the waiting room, as hosts and co-hosts see them. */
@@ -108,7 +110,10 @@ export interface Requests {
     fields: { pc: 'subscribe'; reset: boolean };
     result: Record<string, never>;
   };
-  relay: { fields: { to: string | null; data: unknown; kind?: string }; result: Record<string, never> };
+  relay: {
+    fields: { to: string | null; data: unknown; kind?: string } | { each: Record<string, unknown>; kind?: string };
+    result: { skipped?: string[] };
+  };
   leave: { fields: Record<string, never>; result: Record<string, never> };
   // Host requests (docs/protocol.md, "Host requests").
   admit: { fields: { participant: string }; result: Done };

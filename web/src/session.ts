@@ -46,6 +46,7 @@ import {
   type DeviceProblem,
   type Size,
 } from './media';
+import { E2EE_OFF, E2eeManager, transformApi, type E2eeView } from './e2ee/manager';
 
 export type Phase = 'idle' | 'joining' | 'waiting' | 'joined' | 'reconnecting' | 'left' | 'error';
 
@@ -57,7 +58,8 @@ export type EndReason =
   | 'denied' // a host turned us away from the waiting room
   | 'meeting_ended'
   | 'connection_lost' // reconnecting gave up
-  | 'join_failed'; // see `error`
+  | 'join_failed' // see `error`
+  | 'e2ee_unsupported'; // an E2EE meeting, and this browser has no encoded transforms
 
 export interface LocalState {
   microphone: MediaStreamTrack | null;
@@ -136,6 +138,11 @@ export interface MeetingState {
   unmuteRequested: boolean;
   /** Things that happened to tell the person about, newest last (at most 5). */
   notices: readonly Notice[];
+  /** End-to-end encryption: the security code, key holders, what fails to decrypt. */
+  e2ee: E2eeView;
+  /** Remote tracks whose frames do not decrypt now, by track id: 'no_key' (waiting for
+   *  the sender's key) or 'authentication' (cannot decrypt). Absent: fine. */
+  decrypt: ReadonlyMap<string, 'no_key' | 'authentication'>;
 }
 
 /** Something to announce: what happened and who did it (a participant id, or null). */
@@ -266,6 +273,8 @@ export class MeetingSession {
     hostMuted: false,
     unmuteRequested: false,
     notices: [],
+    e2ee: E2EE_OFF,
+    decrypt: new Map(),
   };
   private roster: Roster = emptyRoster;
   private creds: JoinCredentials = {};
@@ -283,6 +292,10 @@ export class MeetingSession {
   // Media connections; `generation` changes whenever they are replaced or closed, so
   // that work started for old ones drops out.
   private pub: RTCPeerConnection | null = null;
+  /** E2EE of this participant (null: not joined, or the meeting is not E2EE). */
+  private e2ee: E2eeManager | null = null;
+  private readonly transforms = transformApi();
+  private readonly attached = new WeakSet<RTCRtpSender | RTCRtpReceiver>();
   private sub: RTCPeerConnection | null = null;
   private generation = 0;
 
@@ -609,6 +622,7 @@ export class MeetingSession {
     }
     this.closeMedia();
     this.stopLocalTracks();
+    this.stopE2ee();
     if (sig?.connected) {
       await Promise.race([sig.request('leave').catch(() => {}), sleep(2000)]);
     }
@@ -670,7 +684,87 @@ export class MeetingSession {
     return mayUnmute(this.state);
   }
 
+  /** Sets up (or keeps) E2EE for the participant we are now. False when the meeting is
+   *  E2EE and this browser cannot take part: we leave, and say why. */
+  private ensureE2ee(): boolean {
+    const self = this.state.self?.id;
+    const wanted = this.state.settings?.e2ee !== false;
+    if (!wanted || !self) {
+      this.stopE2ee();
+      return true;
+    }
+    if (this.e2ee?.self === self) return true;
+    this.stopE2ee();
+    if (!this.transforms) {
+      const sig = this.sig;
+      this.sig = null;
+      this.closeMedia();
+      this.stopLocalTracks();
+      this.set({
+        phase: 'error',
+        ended: 'e2ee_unsupported',
+        error: { code: 'e2ee_unsupported', message: 'this browser cannot encrypt media end to end' },
+      });
+      if (sig?.connected) void sig.request('leave').catch(() => {}).finally(() => sig.close(1000));
+      return false;
+    }
+    const older = new Set(this.state.participants.keys());
+    const manager: E2eeManager = new E2eeManager(this.state.meetingId!, self, older, this.transforms, {
+      send: async (to, data) => {
+        if (this.e2ee === manager) await this.sig?.request('relay', { to, data });
+      },
+      sendEach: async (each) => {
+        if (this.e2ee === manager) await this.sig?.request('relay', { each });
+      },
+      inRoster: (id) => this.state.participants.has(id),
+      deliver: (from, data) => this.e2ee === manager && this.deliverRelay(from, data),
+      changed: (view) => {
+        if (this.e2ee !== manager) return;
+        this.set({ e2ee: view });
+        this.refreshDecrypt();
+      },
+    });
+    this.e2ee = manager;
+    this.set({ e2ee: manager.getView() });
+    manager.start().catch((e) => this.set({ error: { code: 'e2ee', message: `encryption keys: ${errorOf(e).message}` } }));
+    return true;
+  }
+
+  private stopE2ee(): void {
+    this.e2ee?.stop();
+    this.e2ee = null;
+    this.set({ e2ee: E2EE_OFF, decrypt: new Map() });
+  }
+
+  /** state.decrypt from the worker's per-receiver states and the mid → track map. */
+  private refreshDecrypt(): void {
+    const next = new Map<string, 'no_key' | 'authentication'>();
+    for (const [id, status] of Object.entries(this.state.e2ee.tracks)) {
+      if (status !== 'no_key' && status !== 'authentication') continue;
+      const info = this.subTracks.get(id.slice(2)); // "r:<mid>"
+      if (info) next.set(info.track, status);
+    }
+    const prev = this.state.decrypt;
+    if (next.size === prev.size && [...next].every(([k, v]) => prev.get(k) === v)) return;
+    this.set({ decrypt: next });
+  }
+
+  /** Puts our encoded-transform on a sender or receiver, once. Without E2EE in a browser
+   *  whose connections need the older streams API, frames are passed through. */
+  private attachTransform(end: RTCRtpSender | RTCRtpReceiver, kind: 'audio' | 'video', mid: string | null): void {
+    if (this.attached.has(end)) return;
+    this.attached.add(end);
+    if (this.e2ee) {
+      if (end instanceof RTCRtpSender) this.e2ee.attachSender(end, kind, mid);
+      else this.e2ee.attachReceiver(end, kind, mid ?? '?');
+    } else if (this.transforms === 'streams') {
+      const s = (end as unknown as { createEncodedStreams(): { readable: ReadableStream; writable: WritableStream } }).createEncodedStreams();
+      void s.readable.pipeTo(s.writable).catch(() => {});
+    }
+  }
+
   private afterFreshJoin(): void {
+    if (!this.ensureE2ee()) return;
     this.ensureTransceivers();
     void this.negotiatePublishSafe();
     this.scheduleViews(0);
@@ -693,6 +787,8 @@ export class MeetingSession {
           applyRosterEvent(this.roster, { event, ...msg } as Parameters<typeof applyRosterEvent>[1], this.state.self?.id ?? null),
         );
       });
+    sig.on('participant_joined', (msg) => mine() && this.e2ee?.participantJoined(msg.participant.id));
+    sig.on('participant_left', (msg) => mine() && this.e2ee?.participantLeft(msg.participant));
     // Before the roster forgets them: a removal is told with the name.
     sig.on('participant_left', (msg) => {
       if (!mine() || msg.reason !== 'removed') return;
@@ -784,7 +880,10 @@ export class MeetingSession {
     });
     sig.on('relay', (msg) => {
       if (!mine()) return;
-      for (const h of [...this.relayHandlers]) h(msg.from, msg.data);
+      // In an E2EE meeting everything goes through the manager, which drops whatever is
+      // not sealed by a key holder (only the server could have written it).
+      if (this.e2ee) this.e2ee.onRelay(msg.from, msg.data);
+      else if (this.state.settings?.e2ee === false) this.deliverRelay(msg.from, msg.data);
     });
     sig.on('connection_lost', () => {
       if (!mine() || this.state.phase !== 'joined') return;
@@ -819,6 +918,7 @@ export class MeetingSession {
       const ended: EndReason = d.code === 4001 || reason === 'replaced' ? 'replaced' : (reason as EndReason);
       this.closeMedia();
       this.stopLocalTracks();
+      this.stopE2ee();
       this.set({ phase: 'left', ended });
       return;
     }
@@ -873,6 +973,7 @@ export class MeetingSession {
         if (e instanceof SignalingError && FATAL_JOIN_ERRORS.has(e.code)) {
           this.closeMedia();
           this.stopLocalTracks();
+          this.stopE2ee();
           this.set({ phase: 'error', ended: 'join_failed', error: errorOf(e), reconnect: null });
           return;
         }
@@ -881,6 +982,7 @@ export class MeetingSession {
     if (run !== this.reconnectRun) return;
     this.closeMedia();
     this.stopLocalTracks();
+    this.stopE2ee();
     this.set({
       phase: 'error',
       ended: 'connection_lost',
@@ -892,6 +994,7 @@ export class MeetingSession {
   /** The server kept our participant and both media connections: catch up on what could
    *  not be sent while we were away. */
   private afterResume(): void {
+    void this.e2ee?.resync();
     for (const source of this.tx.keys()) void this.syncMute(source);
     if (this.unsentAnswer) {
       const a = this.unsentAnswer;
@@ -912,7 +1015,9 @@ export class MeetingSession {
       ...this.opts.rtcConfig,
       bundlePolicy: 'max-bundle',
       rtcpMuxPolicy: 'require',
-    });
+      // Only where RTCRtpScriptTransform is missing: frames then go through streams.
+      ...(this.transforms === 'streams' ? { encodedInsertableStreams: true } : {}),
+    } as RTCConfiguration);
   }
 
   /** New publish and subscribe connections; local tracks are kept and re-added. */
@@ -974,6 +1079,7 @@ export class MeetingSession {
     if (l.microphone && !this.tx.has('microphone')) {
       const t = pc.addTransceiver(l.microphone, { direction: 'sendonly' });
       preferCodecs(t, 'audio');
+      this.attachTransform(t.sender, 'audio', t.mid);
       this.tx.set('microphone', t);
       added = true;
     }
@@ -984,6 +1090,7 @@ export class MeetingSession {
         sendEncodings: CAMERA_ENCODINGS.map((e) => ({ ...e })),
       });
       preferCodecs(t, 'video');
+      this.attachTransform(t.sender, 'video', t.mid);
       this.tx.set('camera', t);
       added = true;
     }
@@ -994,6 +1101,7 @@ export class MeetingSession {
         sendEncodings: SCREEN_ENCODINGS.map((e) => ({ ...e })),
       });
       preferCodecs(t, 'video');
+      this.attachTransform(t.sender, 'video', t.mid);
       this.tx.set('screen', t);
       added = true;
     }
@@ -1233,6 +1341,11 @@ export class MeetingSession {
     this.subTracks = new Map(msg.tracks.map((t) => [t.mid, t]));
     await pc.setRemoteDescription({ type: 'offer', sdp: msg.sdp });
     if (gen !== this.generation) return;
+    // Before the answer goes out, so that no frame arrives untransformed.
+    for (const t of pc.getTransceivers()) {
+      if (t.mid === null || isStopped(t)) continue;
+      this.attachTransform(t.receiver, t.receiver.track.kind === 'audio' ? 'audio' : 'video', t.mid);
+    }
     const answer = await pc.createAnswer();
     if (gen !== this.generation) return;
     await pc.setLocalDescription(answer);
@@ -1271,6 +1384,7 @@ export class MeetingSession {
       const info = this.subTracks.get(t.mid);
       if (info) next.set(info.track, t.receiver.track);
     }
+    this.refreshDecrypt();
     const prev = this.state.remoteTracks;
     if (next.size === prev.size && [...next].every(([id, tr]) => prev.get(id) === tr)) return;
     this.set({ remoteTracks: next });
@@ -1330,10 +1444,20 @@ export class MeetingSession {
 
   // ---------------------------------------------------------------- relay
 
-  /** Sends `data` to one participant, or with `to` null to everyone else (a `relay`). */
+  /** Sends `data` to one participant, or with `to` null to everyone else (a `relay`). In
+   *  an E2EE meeting `data` is sealed first: the server relays only ciphertext. */
   async sendRelay(to: string | null, data: unknown, kind?: string): Promise<void> {
     if (!this.sig) throw new SignalingError('not_connected', 'not in a meeting');
+    if (this.state.settings?.e2ee !== false) {
+      if (!this.e2ee) throw new SignalingError('not_connected', 'encryption keys are not ready');
+      data = await this.e2ee.seal(to, data);
+      if (!this.sig) throw new SignalingError('not_connected', 'not in a meeting');
+    }
     await this.sig.request('relay', kind ? { to, data, kind } : { to, data });
+  }
+
+  private deliverRelay(from: string, data: unknown): void {
+    for (const h of [...this.relayHandlers]) h(from, data);
   }
 
   /** Receives relayed blobs; returns the function that stops it. */

@@ -6,6 +6,7 @@ import { socialText } from './text/social';
 import { stageText } from './text/stage';
 import { roomText } from './text/room';
 import { securityText } from './text/security';
+import { e2eeText } from './text/e2ee';
 
 const core = {
   appName: 'Conclave',
@@ -96,7 +97,7 @@ const core = {
   footer: 'Runs on your organisation\u2019s server. No trackers, no third-party requests.',
 } as const;
 
-export const en = { ...core, ...prejoinText, ...socialText, ...stageText, ...roomText, ...securityText };
+export const en = { ...core, ...prejoinText, ...socialText, ...stageText, ...roomText, ...securityText, ...e2eeText };
 
 export type Strings = typeof en;
 export const t: Strings = en;

@@ -160,9 +160,12 @@ function Ended({ id, state, onRejoin }: { id: string; state: MeetingState; onRej
           ? t.endedForAll
           : state.ended === 'connection_lost'
             ? t.connectionLost
-            : null;
+            : state.ended === 'e2ee_unsupported'
+              ? t.e2eeUnsupported
+              : null;
   // Sent out by a host: coming back is theirs to allow, so no Rejoin button.
-  const final = state.ended === 'removed' || state.ended === 'denied' || state.ended === 'meeting_ended';
+  const final =
+    state.ended === 'removed' || state.ended === 'denied' || state.ended === 'meeting_ended' || state.ended === 'e2ee_unsupported';
   return (
     <section class="card narrow ended" aria-labelledby="ended-title">
       <h1 id="ended-title" ref={heading} tabIndex={-1}>

@@ -94,6 +94,11 @@ export function MeetingRoom({
           <strong>{t.reconnecting}</strong> <span>{t.reconnectingDetail}</span>
         </div>
       )}
+      {state.settings?.e2ee === false && (
+        <div class="e2ee-banner" role="note" data-e2ee-banner="off">
+          {t.e2eeOffBanner}
+        </div>
+      )}
       <Notices state={state} />
       <HostNotices state={state} session={session} />
       <div class="meeting-body">

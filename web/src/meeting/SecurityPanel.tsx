@@ -1,6 +1,7 @@
-// The one place for security: today the meeting id, the invite link, who is in the
-// meeting and what is encrypted how. The E2EE issue adds the security code and key
-// holders here, the meeting-security issue the host's settings and actions.
+// The one place for security: the meeting id, the invite link, the host's settings and
+// actions, what is encrypted how, the security code and every device that holds our key
+// (docs/e2ee.md: no ghost can hold a key without being listed here), and who is in the
+// meeting.
 //
 // The invite link is the page's own address: the meeting id in the path and whatever
 // secret the fragment holds (passcode, later keys), which the server never sees.
@@ -69,10 +70,11 @@ export function SecurityPanel({
         </p>
         <HostSection state={state} session={session} />
         <h3>{t.encryptionTitle}</h3>
-        <ul class="facts-list" data-encryption="transport">
+        <E2eeSection state={state} />
+        <ul class="facts-list" data-encryption={state.e2ee.mode === 'off' ? 'transport' : 'e2ee'}>
           <li>{t.encryptionTransport}</li>
           <li>{https ? t.encryptionSignalingTls : t.encryptionSignalingPlain}</li>
-          <li>{t.encryptionNotE2ee}</li>
+          {state.e2ee.mode === 'off' && <li>{t.encryptionNotE2ee}</li>}
         </ul>
         <h3>{t.inMeetingTitle(people.length)}</h3>
         <p class="hint">{t.inMeetingHelp}</p>
@@ -86,5 +88,54 @@ export function SecurityPanel({
         </ul>
       </div>
     </aside>
+  );
+}
+
+/** The security code and the key holders; for a meeting without E2EE, that it is not. */
+function E2eeSection({ state }: { state: MeetingState }) {
+  const e = state.e2ee;
+  if (e.mode === 'off') {
+    return (
+      <p class="e2ee-off" data-e2ee-state="off">
+        {t.e2eeOffBanner} {t.e2eeOffHelp}
+      </p>
+    );
+  }
+  if (e.mode === 'starting' || !e.code) return <p data-e2ee-state="starting">{t.e2eeStarting}</p>;
+  const holders = new Set(e.holders.map((h) => h.id));
+  const nameOf = (id: string) => state.participants.get(id)?.name ?? id;
+  const keyless = [...state.participants.values()].filter((p) => !holders.has(p.id));
+  return (
+    <div class="e2ee" data-e2ee-state="on">
+      <p>
+        <strong>{t.e2eeOn}.</strong> {t.e2eeOnHelp}
+      </p>
+      <h4 id="security-code-title">{t.securityCodeTitle}</h4>
+      <p class="security-code" data-security-code={e.code} aria-labelledby="security-code-title">
+        {e.code.split(' ').map((g, i) => (
+          <span key={i}>{g}</span>
+        ))}
+      </p>
+      <p class="hint">{t.securityCodeHelp}</p>
+      <h4>{t.keyHoldersTitle(e.holders.length)}</h4>
+      <p class="hint">{t.keyHoldersHelp}</p>
+      <ul class="names key-holders" data-key-holders={e.holders.length}>
+        <li data-key-holder="self" data-epoch={e.myEpoch} data-key-id={e.myKeyId ?? undefined} data-participant-id={state.self?.id}>
+          <bdi>{state.self ? t.you(state.self.name) : t.yourDevice}</bdi> <code>{e.myFingerprint}</code>{' '}
+          <span class="hint">{t.keyEpoch(e.myEpoch)}</span>
+        </li>
+        {e.holders.map((h) => (
+          <li key={h.id} data-key-holder={h.id} data-epoch={h.epoch ?? undefined}>
+            <bdi>{nameOf(h.id)}</bdi> <code>{h.fingerprint}</code>{' '}
+            <span class="hint">{h.epoch === null ? t.noKeyYet : t.keyEpoch(h.epoch)}</span>
+          </li>
+        ))}
+        {keyless.map((p) => (
+          <li key={p.id} data-no-key={p.id} class="warn">
+            {t.holdsNoKey(p.name)}
+          </li>
+        ))}
+      </ul>
+    </div>
   );
 }

@@ -145,6 +145,7 @@ export function Stage({ state, session, hands = NO_HANDS, spotlight = null, chil
       size={size}
       hand={hands.has(x.participant)}
       quality={quality.get(x.participant) ?? 'unknown'}
+      decrypt={x.trackId && !x.self ? state.decrypt.get(x.trackId) : undefined}
       pinned={pinned === x.key}
       spotlight={role === 'main' && layout.mainReason === 'spotlight'}
       onPin={onPin}

@@ -28,6 +28,8 @@ export interface TileProps {
   spotlight: boolean;
   /** Pins the tile, or unpins it when pinned. */
   onPin: (key: string, label: string) => void;
+  /** Its frames do not decrypt: waiting for the sender's key, or failing. */
+  decrypt?: 'no_key' | 'authentication';
 }
 
 export function tileLabel(tile: TileModel): string {
@@ -35,11 +37,13 @@ export function tileLabel(tile: TileModel): string {
   return tile.self ? t.you(tile.name) : tile.name;
 }
 
-function TileView({ tile, session, role, size, hand, quality, pinned, spotlight, onPin }: TileProps) {
+function TileView({ tile, session, role, size, hand, quality, pinned, spotlight, onPin, decrypt }: TileProps) {
   const video = useRef<HTMLVideoElement>(null);
   const remoteId = tile.self ? null : tile.trackId;
   const pausedNote = usePausedNote(session, remoteId, tile.paused);
-  const showVideo = tile.media !== null && !tile.videoOff && !pausedNote;
+  // Frames that cannot be decrypted are said in words, never left as a black picture.
+  const keyNote = !tile.videoOff && !pausedNote && decrypt ? (decrypt === 'no_key' ? t.waitingForKey : t.cannotDecrypt) : null;
+  const showVideo = tile.media !== null && !tile.videoOff && !pausedNote && !keyNote;
 
   useEffect(() => {
     const el = video.current;
@@ -99,6 +103,7 @@ function TileView({ tile, session, role, size, hand, quality, pinned, spotlight,
       data-hand={raised ? 'raised' : undefined}
       data-speaking={speaking ? 'true' : undefined}
       data-paused={pausedNote ? 'true' : undefined}
+      data-e2ee={decrypt}
       style={size && size.width > 0 ? { width: `${size.width}px`, height: `${size.height}px` } : undefined}
     >
       {/* A remote video stays laid out while it waits for its first frames (or is paused),
@@ -121,6 +126,11 @@ function TileView({ tile, session, role, size, hand, quality, pinned, spotlight,
             {initial(tile.name)}
           </div>
           {pausedNote && <p class="tile-note">{t.stageVideoPaused}</p>}
+          {keyNote && (
+            <p class="tile-note" role="status">
+              {keyNote}
+            </p>
+          )}
         </div>
       )}
       {(raised || spotlight || roleText) && (

@@ -32,6 +32,7 @@ describe('mayShare', () => {
     rename_self: true,
     authenticated_only: false,
     allowed_domains: [],
+    e2ee: true,
   });
   test('only hosts and co-hosts when the meeting says so', () => {
     expect(mayShare({ role: 'participant', settings: settings('everyone') })).toBe(true);
@@ -63,6 +64,7 @@ const base: Settings = {
   rename_self: true,
   authenticated_only: false,
   allowed_domains: [],
+  e2ee: true,
 };
 
 describe('mayRename', () => {
