@@ -521,6 +521,14 @@ json Conference::join_new(signal::Session& session, const json& body, const std:
   p.subscribe_ice = rtc::IceLiteAgent::generate("");
   p.subscribe_session_id = random_u64() >> 2;
   p.account = account;
+  if (account) {
+    try {
+      for (const auto& d : store_.devices_of(account->account))
+        p.device_keys.push_back(d.public_key);
+    } catch (const store::StoreError& e) {
+      spdlog::warn("cannot read an account's devices: {}", e.what());
+    }
+  }
   p.device = device;
   p.host_capable = host_capable;
   p.waiting_since = unix_now();
@@ -1896,12 +1904,19 @@ json Conference::describe(const Participant& p, const Track& t) const {
 json Conference::describe(const Participant& p) const {
   json tracks = json::array();
   for (const auto& t : p.tracks) tracks.push_back(describe(p, t));
-  return {{"id", p.wire_id},
-          {"name", p.name},
-          {"tracks", std::move(tracks)},
-          {"speaking", p.speaking},
-          {"role", role_name(p.role)},
-          {"signed_in", p.account.has_value()}};
+  json out{{"id", p.wire_id},
+           {"name", p.name},
+           {"tracks", std::move(tracks)},
+           {"speaking", p.speaking},
+           {"role", role_name(p.role)},
+           {"signed_in", p.account.has_value()}};
+  if (p.account) {
+    // Who this is across meetings, and the identity keys the account published: clients
+    // pin them and warn when a known person's key changes (docs/e2ee.md).
+    out["account"] = p.account->account;
+    out["device_keys"] = p.device_keys;
+  }
+  return out;
 }
 
 Conference::Participant* Conference::find_participant(Meeting& m, std::string_view wire) {

@@ -150,6 +150,9 @@ class Conference {
     std::vector<Track> tracks;
     bool speaking = false;
     bool hidden = false;  // a ghost made by the test server (meeting/test_hooks.hpp)
+    // The account's published E2EE identity keys (base64url), read at join: the others pin
+    // them (docs/e2ee.md, "Trust on first use").
+    std::vector<std::string> device_keys;
     // Publish connection.
     std::optional<rtc::IceLiteAgent::Credentials> publish_ice;
     std::vector<std::uint8_t> publish_fingerprint;

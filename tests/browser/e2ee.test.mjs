@@ -18,7 +18,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join as joinPath } from 'node:path';
 import { createHash, generateKeyPairSync, sign, randomBytes } from 'node:crypto';
 import { startServer, ensureStopped, sleep, tempDir, TEST_SERVER_BIN } from '../lib/server.mjs';
-import { createMeeting, OPEN, joinMeeting } from '../lib/meetings.mjs';
+import { api, createMeeting, OPEN, joinMeeting, signUp } from '../lib/meetings.mjs';
 import { launchChromium } from '../lib/browser.mjs';
 import { keepPeerConnections, receiving, until } from '../lib/media.mjs';
 import { T, UI_ARGS, openPanel, panel, sendChat } from '../lib/ui.mjs';
@@ -27,7 +27,7 @@ const STEP = { timeout: 120000 };
 const GHOST = 'Ghost (hidden by the server)';
 
 let server;
-let browser;
+const browsers = [];
 let tapDir;
 let tapFile;
 let meeting; // { id, passcode }
@@ -37,8 +37,16 @@ function url(m) {
   return server.url(`/m/${m.id}#p=${m.passcode}`);
 }
 
-async function join(name, m = meeting) {
-  const page = await browser.newPage();
+// Each person is a browser of their own (own profile, so own device identity key), as
+// in life: tabs of one profile would share one identity.
+async function join(name, m = meeting, { cookie } = {}) {
+  const browser = await launchChromium({ timeoutMs: 15000, extraArgs: [...UI_ARGS] });
+  browsers.push(browser);
+  const page = browser.page;
+  if (cookie) {
+    const [cname, value] = cookie.split('=');
+    await page.context().addCookies([{ name: cname, value, url: server.origin }]);
+  }
   await page.addInitScript(keepPeerConnections);
   const frames = [];
   page.on('websocket', (ws) => {
@@ -62,11 +70,13 @@ async function security(page) {
     const code = document.querySelector('[data-security-code]')?.dataset.securityCode ?? null;
     const self = document.querySelector('[data-key-holder="self"]');
     const holders = {};
+    const trust = {};
     for (const li of document.querySelectorAll('[data-key-holder]:not([data-key-holder="self"])')) {
       holders[li.dataset.keyHolder] = li.dataset.epoch === undefined ? null : Number(li.dataset.epoch);
+      trust[li.dataset.keyHolder] = li.querySelector('[data-trust]')?.dataset.trust;
     }
     const keyless = [...document.querySelectorAll('[data-no-key]')].map((li) => li.dataset.noKey);
-    return { code, id: self?.dataset.participantId, epoch: Number(self?.dataset.epoch), keyId: Number(self?.dataset.keyId), holders, keyless };
+    return { code, trust, id: self?.dataset.participantId, epoch: Number(self?.dataset.epoch), keyId: Number(self?.dataset.keyId), holders, keyless };
   });
 }
 
@@ -94,14 +104,13 @@ before(async () => {
   tapFile = joinPath(tapDir, 'forwarded.bin');
   server = await startServer({
     bin: TEST_SERVER_BIN,
-    args: ['--meeting-create', 'anyone'],
+    args: ['--meeting-create', 'anyone', '--auth-signup', 'open'],
     env: { TESTHOOK_TAP_FILE: tapFile, TESTHOOK_GHOST_NAME: GHOST },
   });
-  browser = await launchChromium({ timeoutMs: 15000, extraArgs: [...UI_ARGS] });
 });
 
 after(async () => {
-  await browser?.close();
+  await Promise.all(browsers.map((b) => b.close()));
   await ensureStopped(server);
   if (tapDir) rmSync(tapDir, { recursive: true, force: true });
 });
@@ -365,4 +374,43 @@ test('the SFU forwards only ciphertext: an SFrame header naming a sender, then r
   // The rest is as uniform as random data (chi-square over 255 degrees of freedom; 330 is
   // the 0.01 % critical value).
   assert.ok(stats.chi2 < 330, `the bytes after the clear prefix are not uniform: chi-square ${stats.chi2}`);
+});
+
+test('trust on first use: a signed-in person’s device is pinned, and a new device is announced loudly', STEP, async () => {
+  const [, grace] = people;
+  const account = await signUp(server.origin, { email: `kim-${randomBytes(4).toString('hex')}@example.org`, name: 'Kim' });
+  const kim = await join('Kim', meeting, { cookie: account.cookie });
+  const kimId = (await security(kim.page)).id;
+  await until('Grace pins Kim’s first device', async () => {
+    const s = await security(grace.page);
+    return { ok: s.trust[kimId] === 'first', s };
+  });
+  assert.equal(await grace.page.locator('[data-key-changed]').count(), 0);
+  // Kim's browser published its identity key as a device of the account.
+  const devices = await until('Kim’s device is published', async () => {
+    const r = await api(server.origin, 'GET', '/api/devices', { cookie: account.cookie });
+    return { ok: r.body?.devices?.length === 1, r: r.body };
+  });
+  assert.equal(devices.r.devices.length, 1);
+  await kim.page.getByRole('button', { name: T.leave, exact: true }).click();
+  await kim.page.close();
+
+  // Kim again, from another browser (a new identity key): Grace is told, loudly.
+  const kim2 = await join('Kim', meeting, { cookie: account.cookie });
+  const kim2Id = (await security(kim2.page)).id;
+  await until('Grace sees that Kim’s key changed', async () => {
+    const s = await security(grace.page);
+    return { ok: s.trust[kim2Id] === 'changed', s };
+  });
+  const banner = grace.page.locator(`[data-key-changed="${kim2Id}"]`);
+  await banner.waitFor();
+  assert.match(await banner.innerText(), /Kim’s security key changed/);
+  await banner.getByRole('button').click();
+  await until('after checking, Grace trusts the new key', async () => {
+    const s = await security(grace.page);
+    return { ok: s.trust[kim2Id] === 'pinned', s };
+  });
+  assert.equal(await grace.page.locator('[data-key-changed]').count(), 0);
+  await kim2.page.getByRole('button', { name: T.leave, exact: true }).click();
+  await kim2.page.close();
 });

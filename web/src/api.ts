@@ -76,6 +76,13 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   return parsed as T;
 }
 
+/** Publishes this browser's E2EE identity key as a device of the signed-in account, so
+ *  that others can pin it (docs/e2ee.md, "Trust on first use"). */
+export async function addDevice(publicKey: string, label: string): Promise<void> {
+  if (!csrf) await getSession();
+  await call('POST', '/api/devices', { public_key: publicKey, label });
+}
+
 export async function getSession(): Promise<SessionInfo> {
   const s = await call<SessionInfo>('GET', '/api/session');
   csrf = s.csrf;

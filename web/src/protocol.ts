@@ -28,6 +28,9 @@ export interface Participant {
   /** Issue 7; absent from older servers (treated as participant). */
   role?: Role;
   signed_in?: boolean;
+  /** Signed in: the account, and the E2EE identity keys it published (base64url). */
+  account?: number;
+  device_keys?: string[];
 }
 
 /** A meeting's settings (docs/protocol.md, "Meeting settings"). */

@@ -47,6 +47,7 @@ import {
   type Size,
 } from './media';
 import { E2EE_OFF, E2eeManager, transformApi, type E2eeView } from './e2ee/manager';
+import { addDevice } from './api';
 
 export type Phase = 'idle' | 'joining' | 'waiting' | 'joined' | 'reconnecting' | 'left' | 'error';
 
@@ -717,6 +718,10 @@ export class MeetingSession {
         if (this.e2ee === manager) await this.sig?.request('relay', { each });
       },
       inRoster: (id) => this.state.participants.has(id),
+      accountOf: (id) => {
+        const p = this.state.participants.get(id);
+        return p?.signed_in && typeof p.account === 'number' ? { account: p.account, deviceKeys: p.device_keys ?? [] } : null;
+      },
       deliver: (from, data) => this.e2ee === manager && this.deliverRelay(from, data),
       changed: (view) => {
         if (this.e2ee !== manager) return;
@@ -726,8 +731,28 @@ export class MeetingSession {
     });
     this.e2ee = manager;
     this.set({ e2ee: manager.getView() });
-    manager.start().catch((e) => this.set({ error: { code: 'e2ee', message: `encryption keys: ${errorOf(e).message}` } }));
+    manager
+      .start()
+      .then(() => this.publishDevice(manager))
+      .catch((e) => this.set({ error: { code: 'e2ee', message: `encryption keys: ${errorOf(e).message}` } }));
     return true;
+  }
+
+  /** Signed in: our identity key becomes one of the account's published devices, so that
+   *  the others can pin it. Failing is harmless (they see a guest-like first meeting). */
+  private async publishDevice(manager: E2eeManager): Promise<void> {
+    const self = this.state.self;
+    if (!self?.signed_in) return;
+    const key = await manager.identityKey();
+    if ((self.device_keys ?? []).includes(key)) return;
+    const ua = navigator.userAgent;
+    const browser = /Firefox\//.test(ua) ? 'Firefox' : /Edg\//.test(ua) ? 'Edge' : /Chrome\//.test(ua) ? 'Chrome' : /Safari\//.test(ua) ? 'Safari' : 'Browser';
+    await addDevice(key, `${browser} (added when joining a meeting)`).catch(() => {});
+  }
+
+  /** We checked a person whose key changed: their new key is pinned. */
+  acceptKey(participant: string): Promise<void> {
+    return this.e2ee?.acceptKey(participant) ?? Promise.resolve();
   }
 
   private stopE2ee(): void {

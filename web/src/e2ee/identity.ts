@@ -5,6 +5,7 @@ import { newIdentity, type IdentityKeys } from './keys';
 
 const DB = 'conclave-e2ee';
 const STORE = 'identity';
+const PINS = 'pins';
 
 function request<T>(r: IDBRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -14,8 +15,10 @@ function request<T>(r: IDBRequest<T>): Promise<T> {
 }
 
 function openDb(): Promise<IDBDatabase> {
-  const r = indexedDB.open(DB, 1);
-  r.onupgradeneeded = () => r.result.createObjectStore(STORE);
+  const r = indexedDB.open(DB, 2);
+  r.onupgradeneeded = () => {
+    for (const name of [STORE, PINS]) if (!r.result.objectStoreNames.contains(name)) r.result.createObjectStore(name);
+  };
   return request(r);
 }
 
@@ -45,6 +48,29 @@ export function deviceIdentity(): Promise<IdentityKeys> {
     return fresh;
   })();
   return cached;
+}
+
+/** The identity keys (base64url) this browser has pinned for an account: the ones seen
+ *  in that person's verified hellos and accepted. Empty when never met, or when the
+ *  browser keeps no storage. */
+export async function pinnedKeys(account: number): Promise<string[]> {
+  try {
+    const db = await openDb();
+    return ((await request(db.transaction(PINS).objectStore(PINS).get(account))) as string[] | undefined) ?? [];
+  } catch {
+    return [];
+  }
+}
+
+export async function pinKey(account: number, key: string): Promise<void> {
+  try {
+    const db = await openDb();
+    const store = db.transaction(PINS, 'readwrite').objectStore(PINS);
+    const keys = ((await request(store.get(account))) as string[] | undefined) ?? [];
+    if (!keys.includes(key)) await request(store.put([...keys, key], account));
+  } catch {
+    // No storage: nothing pinned, every meeting is a first meeting.
+  }
 }
 
 /** A short, readable fingerprint of an identity key: 4 groups of 4 hex digits of its

@@ -8,8 +8,8 @@
 // Relay messages are handled strictly in arrival order (one queue), because a key message
 // must be applied before the content sealed under it. Content under a key we do not have
 // yet waits (bounded) until the key arrives.
-import { deviceIdentity, fingerprint } from './identity';
-import { kidOf, newKeyId, newSession, pairwiseKey, randomBytes, ratchet, securityCode, splitKid, type Bytes, type IdentityKeys, type SessionKeys } from './keys';
+import { deviceIdentity, fingerprint, pinKey, pinnedKeys } from './identity';
+import { b64url, kidOf, newKeyId, newSession, pairwiseKey, randomBytes, ratchet, securityCode, splitKid, type Bytes, type IdentityKeys, type SessionKeys } from './keys';
 import {
   dmMessage,
   helloMessage,
@@ -37,11 +37,20 @@ export function transformApi(): TransformApi | null {
   return null;
 }
 
+/** How far we trust a key holder's identity key (docs/e2ee.md, "Trust on first use"):
+ *  'guest' not signed in (compare the security code); 'first' a signed-in person met for
+ *  the first time with this key, now pinned; 'pinned' the key we pinned before; 'changed'
+ *  a signed-in person we know, with a key we never saw: say so loudly. */
+export type Trust = 'guest' | 'first' | 'pinned' | 'changed';
+
 export interface KeyHolder {
   id: string;
   fingerprint: string;
   /** The epoch of their key we hold (null: none yet). */
   epoch: number | null;
+  trust: Trust;
+  /** Signed in, and the key is among the devices their account published. */
+  registered: boolean;
 }
 
 /** What the UI shows of E2EE. */
@@ -70,6 +79,8 @@ export interface E2eeHooks {
   sendEach(each: Record<string, unknown>): Promise<void>;
   /** Whether a participant is in our roster now (nobody else ever gets a key). */
   inRoster(id: string): boolean;
+  /** A signed-in participant's account and published device keys (base64url). */
+  accountOf(id: string): { account: number; deviceKeys: readonly string[] } | null;
   /** Content opened from a msg or dm, in order. */
   deliver(from: string, data: unknown): void;
   changed(view: E2eeView): void;
@@ -82,6 +93,9 @@ interface Holder {
   keyId: number;
   pairwise: Bytes;
   fingerprint: string;
+  trust: Trust;
+  registered: boolean;
+  account: number | null;
   /** Their sender keys we hold, by epoch (the newest few). */
   keys: Map<number, Bytes>;
   newest: number | null;
@@ -94,6 +108,10 @@ const PENDING_MAX = 200;
 const PENDING_MS = 30_000;
 const MAX_AHEAD = 8;
 const HOLDER_WAIT_MS = 10_000;
+/** How long a newcomer gathers hellos before sending its key to all of them at once. */
+const KEY_BATCH_MS = 50;
+/** One fan-out relay's payload at most (the server's limit is 16 KiB). */
+const FANOUT_BYTES = 15_000;
 
 export class E2eeManager {
   private identity!: IdentityKeys;
@@ -109,6 +127,8 @@ export class E2eeManager {
   private queue: Promise<void> = Promise.resolve();
   private worker: Worker | null = null;
   private rekeyTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly keyBatch = new Set<string>();
+  private keyBatchTimer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
   private view: E2eeView = { ...E2EE_OFF, mode: 'starting' };
 
@@ -162,6 +182,7 @@ export class E2eeManager {
   stop(): void {
     this.stopped = true;
     if (this.rekeyTimer) clearTimeout(this.rekeyTimer);
+    if (this.keyBatchTimer) clearTimeout(this.keyBatchTimer);
     this.worker?.terminate();
     this.worker = null;
     this.holders.clear();
@@ -304,6 +325,7 @@ export class E2eeManager {
       keyId: hello.keyId,
       pairwise,
       fingerprint: await fingerprint(hello.identity),
+      ...(await this.trustOf(from, hello.identity)),
       keys: new Map(),
       newest: null,
     };
@@ -318,13 +340,53 @@ export class E2eeManager {
       this.base = await ratchet(this.base);
       this.epoch = (this.epoch + 1) & 0xffff;
       this.toWorker({ type: 'send-key', keyId: this.keyId, epoch: this.epoch, base: this.base });
+      await this.sendKey(holder);
+    } else {
+      // We are the newcomer: the hellos of everyone present arrive together, and our key
+      // goes to them in as few fan-out requests as possible (the server counts requests).
+      this.keyBatch.add(from);
+      if (!this.keyBatchTimer) {
+        this.keyBatchTimer = setTimeout(() => {
+          this.keyBatchTimer = null;
+          void this.enqueue(() => this.flushKeyBatch());
+        }, KEY_BATCH_MS);
+      }
     }
-    await this.sendKey(holder);
     for (const w of this.holderWaiters.get(from) ?? []) w(holder);
     this.holderWaiters.delete(from);
     this.holdersChanged();
     await this.refreshCode();
     await this.retryPending();
+  }
+
+  private async trustOf(id: string, identity: Bytes): Promise<{ trust: Trust; registered: boolean; account: number | null }> {
+    const who = this.hooks.accountOf(id);
+    if (!who) return { trust: 'guest', registered: false, account: null };
+    const key = b64url(identity);
+    const registered = who.deviceKeys.includes(key);
+    const pins = await pinnedKeys(who.account);
+    if (pins.includes(key)) return { trust: 'pinned', registered, account: who.account };
+    if (pins.length === 0) {
+      await pinKey(who.account, key);
+      return { trust: 'first', registered, account: who.account };
+    }
+    return { trust: 'changed', registered, account: who.account };
+  }
+
+  /** The person checked (compared the security code): their new key is pinned. */
+  acceptKey(id: string): Promise<void> {
+    return this.enqueue(async () => {
+      const h = this.holders.get(id);
+      if (!h || h.account === null) return;
+      await pinKey(h.account, b64url(h.identity));
+      h.trust = 'pinned';
+      this.holdersChanged();
+    });
+  }
+
+  /** Our identity key as published for an account (base64url). */
+  async identityKey(): Promise<string> {
+    return b64url((await deviceIdentity()).publicKey);
   }
 
   private async entryFor(h: Holder): Promise<import('./protocol').Entry> {
@@ -335,11 +397,34 @@ export class E2eeManager {
     await this.hooks.send(h.id, keyMessage(await this.entryFor(h)));
   }
 
-  /** Our key to every holder, each sealed for its recipient, in one fan-out relay. */
-  private async sendKeyToAll(): Promise<void> {
-    const each: Record<string, unknown> = {};
-    for (const h of this.holders.values()) each[h.id] = keyMessage(await this.entryFor(h));
-    if (Object.keys(each).length > 0) await this.hooks.sendEach(each);
+  private async flushKeyBatch(): Promise<void> {
+    const ids = [...this.keyBatch];
+    this.keyBatch.clear();
+    await this.sendKeyTo(ids.map((id) => this.holders.get(id)).filter((h): h is Holder => h !== undefined));
+  }
+
+  /** Our key to every holder, each sealed for its recipient, in fan-out relays. */
+  private sendKeyToAll(): Promise<void> {
+    return this.sendKeyTo([...this.holders.values()]);
+  }
+
+  /** Our current key to `holders`, each sealed for its recipient, in fan-out relays of at
+   *  most FANOUT_BYTES each (the server takes 16 KiB per request). */
+  private async sendKeyTo(holders: Holder[]): Promise<void> {
+    let each: Record<string, unknown> = {};
+    let size = 0;
+    for (const h of holders) {
+      const m = keyMessage(await this.entryFor(h));
+      const bytes = JSON.stringify(m).length + h.id.length + 4;
+      if (size + bytes > FANOUT_BYTES && size > 0) {
+        await this.hooks.sendEach(each);
+        each = {};
+        size = 0;
+      }
+      each[h.id] = m;
+      size += bytes;
+    }
+    if (size > 0) await this.hooks.sendEach(each);
   }
 
   private async onKey(from: string, entry: unknown): Promise<void> {
@@ -441,7 +526,13 @@ export class E2eeManager {
   }
 
   private holdersChanged(): void {
-    const holders: KeyHolder[] = [...this.holders.values()].map((h) => ({ id: h.id, fingerprint: h.fingerprint, epoch: h.newest }));
+    const holders: KeyHolder[] = [...this.holders.values()].map((h) => ({
+      id: h.id,
+      fingerprint: h.fingerprint,
+      epoch: h.newest,
+      trust: h.trust,
+      registered: h.registered,
+    }));
     this.setView({ holders, myEpoch: this.epoch });
   }
 

@@ -99,6 +99,19 @@ export function MeetingRoom({
           {t.e2eeOffBanner}
         </div>
       )}
+      {state.e2ee.holders
+        .filter((h) => h.trust === 'changed')
+        .map((h) => {
+          const name = state.participants.get(h.id)?.name ?? h.id;
+          return (
+            <div key={h.id} class="e2ee-banner" role="alert" data-key-changed={h.id}>
+              <span>{t.keyChanged(name)}</span>{' '}
+              <button type="button" onClick={() => void session.acceptKey(h.id)}>
+                {t.acceptNewKey(name)}
+              </button>
+            </div>
+          );
+        })}
       <Notices state={state} />
       <HostNotices state={state} session={session} />
       <div class="meeting-body">

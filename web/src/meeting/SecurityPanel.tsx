@@ -127,7 +127,11 @@ function E2eeSection({ state }: { state: MeetingState }) {
         {e.holders.map((h) => (
           <li key={h.id} data-key-holder={h.id} data-epoch={h.epoch ?? undefined}>
             <bdi>{nameOf(h.id)}</bdi> <code>{h.fingerprint}</code>{' '}
-            <span class="hint">{h.epoch === null ? t.noKeyYet : t.keyEpoch(h.epoch)}</span>
+            <span class="hint">{h.epoch === null ? t.noKeyYet : t.keyEpoch(h.epoch)}</span>{' '}
+            <span class={h.trust === 'changed' ? 'trust warn' : 'trust hint'} data-trust={h.trust}>
+              {t.trust[h.trust]}
+              {h.trust !== 'guest' && !h.registered ? ` (${t.notRegistered})` : ''}
+            </span>
           </li>
         ))}
         {keyless.map((p) => (

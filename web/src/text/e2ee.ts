@@ -17,6 +17,16 @@ export const e2eeText = {
   keyEpoch: (n: number) => `key ${n}`,
   noKeyYet: 'no key yet',
   holdsNoKey: (name: string) => `${name}: no key (cannot decrypt your media)`,
+  trust: {
+    guest: 'guest: compare the security code',
+    first: 'first meeting with this device: key remembered',
+    pinned: 'known device',
+    changed: 'security key changed',
+  } as Record<'guest' | 'first' | 'pinned' | 'changed', string>,
+  notRegistered: 'not a device their account published',
+  keyChanged: (name: string) =>
+    `${name}’s security key changed since you last met. It may be a new device, or someone else. Compare the security code with ${name} by another channel before saying anything private.`,
+  acceptNewKey: (name: string) => `I checked: trust ${name}’s new key`,
   waitingForKey: 'Waiting for encryption key',
   cannotDecrypt: 'Cannot decrypt this video',
   e2eeUnsupported:
