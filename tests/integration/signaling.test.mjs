@@ -14,7 +14,7 @@ const OFFER = readFileSync(new URL('../data/sdp/chromium-156-sendrecv-offer.sdp'
 // Meetings exist only once created (issue 7); these are created by a guest
 // (--meeting-create anyone) with the waiting room off, so that everyone goes straight in:
 // the waiting room and roles have their own tests (authorization, waiting-room).
-const NAMES = ['main', 'grace-test', 'flood-test', 'ice-restart', 'consent-test'];
+const NAMES = ['fan-out', 'main', 'grace-test', 'flood-test', 'ice-restart', 'consent-test'];
 const MEETING = 'main';
 const meetings = {};
 /** The join fields that name meeting `name`: its id and passcode. */
@@ -143,6 +143,25 @@ test('two participants: roster, publish, subscribe offer, mute, relay, leave', a
   const left = await b.next('participant_left');
   assert.deepEqual([left.participant, left.reason], [a.me.id, 'left']);
   await b.close();
+});
+
+test('a fan-out relay gives each named participant its own blob, and nothing to anyone else', async () => {
+  const a = await joined('Ada', 'fan-out');
+  const b = await joined('Grace', 'fan-out');
+  const c = await joined('Hedy', 'fan-out');
+  const reply = await a.request('relay', { each: { [b.me.id]: { for: 'b' }, [c.me.id]: { for: 'c' }, 'p-gone': { for: 'x' } } });
+  assert.deepEqual(reply, { skipped: ['p-gone'] });
+  assert.deepEqual(await b.next('relay'), { event: 'relay', from: a.me.id, data: { for: 'b' } });
+  assert.deepEqual(await c.next('relay'), { event: 'relay', from: a.me.id, data: { for: 'c' } });
+  // Only one blob each: a broadcast sent afterwards is the next relay either sees.
+  await a.request('relay', { to: null, data: 'after' });
+  assert.equal((await b.next('relay')).data, 'after');
+  assert.equal((await c.next('relay')).data, 'after');
+  await expectError(a.request('relay', { each: { [b.me.id]: 'x'.repeat(17000) } }), 'too_large');
+  await expectError(a.request('relay', { each: {} }), 'bad_request');
+  await expectError(a.request('relay', { each: [b.me.id] }), 'bad_request');
+  await expectError(a.request('relay', { each: { [b.me.id]: 1 }, to: null }), 'bad_request');
+  for (const p of [a, b, c]) await p.close();
 });
 
 test('a dropped connection resumes with its token, or leaves after the grace period', async () => {

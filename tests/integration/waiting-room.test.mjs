@@ -153,6 +153,8 @@ test('someone waiting gets no media: the host publishes, the waiting one hears n
   const audioMid = /^m=audio .*\r?\n(?:(?!m=)[^\n]*\n)*?a=mid:(\S+)/m.exec(OFFER)[1];
   await host.request('publish', { sdp: OFFER, tracks: [{ mid: audioMid, kind: 'audio', source: 'microphone', muted: false }] });
   await host.request('set_settings', { settings: { chat: false } });
+  // E2EE is the meeting's, fixed while it runs: a host cannot switch it off mid-meeting.
+  await expectError(host.request('set_settings', { settings: { e2ee: false } }), 'bad_request');
   await host.request('relay', { to: null, data: 'to everyone' });
   await sleep(400);
   assert.deepEqual(guest.events.map((e) => e.event), [], 'someone waiting heard of the meeting');

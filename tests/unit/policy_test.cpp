@@ -22,6 +22,11 @@ TEST(Settings, DefaultsAreTheSafeOnes) {
   EXPECT_EQ(j["screen_share"], "everyone");
   EXPECT_EQ(j["locked"], false);
   EXPECT_FALSE(to_json(s, /*saved=*/true).contains("locked"));
+  // End-to-end encryption is on unless the owner chose otherwise, and that choice is saved.
+  EXPECT_TRUE(s.e2ee);
+  EXPECT_EQ(to_json(s, /*saved=*/true)["e2ee"], true);
+  EXPECT_FALSE(apply_settings(s, json{{"e2ee", false}}, /*allow_live=*/false).e2ee);
+  EXPECT_THROW(apply_settings(s, json{{"e2ee", "no"}}), signal::RequestError);
 }
 
 TEST(Settings, PartialUpdateAppliesOnlyNamedFields) {

@@ -4,6 +4,8 @@
 // RFC's vectors (tests/vectors/sframe-rfc9605.json). Runs in the encoded-transform worker
 // (docs/e2ee.md), so it touches nothing but `crypto.subtle`.
 
+import { concat } from './keys';
+
 export type GcmSuite = 4 | 5;
 
 const SUITES: Record<GcmSuite, { keySize: number; hash: 'SHA-256' | 'SHA-512' }> = {
@@ -101,15 +103,6 @@ export function nonceFor(km: KeyMaterial, ctr: bigint): Uint8Array {
   return nonce;
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /** header || AES-GCM(key, salt ^ ctr, header || metadata, plaintext). */
 export async function protect(km: KeyMaterial, ctr: bigint, metadata: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array> {
