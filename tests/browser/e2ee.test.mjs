@@ -39,10 +39,11 @@ function url(m) {
 
 // Each person is a browser of their own (own profile, so own device identity key), as
 // in life: tabs of one profile would share one identity.
-async function join(name, m = meeting, { cookie } = {}) {
+async function join(name, m = meeting, { cookie, quiet = false, expect = 'joined', init } = {}) {
   const browser = await launchChromium({ timeoutMs: 15000, extraArgs: [...UI_ARGS] });
   browsers.push(browser);
   const page = browser.page;
+  if (init) await page.addInitScript(init);
   if (cookie) {
     const [cname, value] = cookie.split('=');
     await page.context().addCookies([{ name: cname, value, url: server.origin }]);
@@ -56,8 +57,14 @@ async function join(name, m = meeting, { cookie } = {}) {
   page.on('pageerror', (e) => console.log(`[${name}] page error: ${e.message}`));
   await page.goto(url(m));
   await page.getByLabel(T.yourName).fill(name);
+  if (quiet) {
+    await page.getByLabel(T.joinMicOff).check();
+    await page.getByLabel(T.joinCameraOff).check();
+  }
   await page.getByRole('button', { name: T.joinMeeting }).click();
-  await page.waitForFunction(() => document.body.dataset.meetingState === 'joined', null, { timeout: 20000 });
+  if (expect === 'joined') {
+    await page.waitForFunction(() => document.body.dataset.meetingState === 'joined', null, { timeout: 20000 });
+  }
   const who = { name, page, frames };
   return who;
 }
@@ -114,6 +121,10 @@ after(async () => {
   await ensureStopped(server);
   if (tapDir) rmSync(tapDir, { recursive: true, force: true });
 });
+
+const participantIdsOf = (page) =>
+  page.evaluate(() => [...new Set([...document.querySelectorAll('[data-participant]')].map((e) => e.dataset.participant))]);
+const spySelf = (page) => page.evaluate(() => document.querySelector('[data-key-holder="self"]')?.dataset.participantId ?? null);
 
 // ---------------------------------------------------------------- the SFU tap
 
@@ -339,6 +350,26 @@ test('a ghost the server hides from every roster gets no key and reads nothing',
     assert.ok(!(ghost.me.id in s.holders), `${p.name} gave the ghost its key`);
   }
   ghost.close();
+
+  // A ghost with the real client (camera and microphone off, so that it only listens):
+  // it receives everyone's media and can decode none of it, and its tiles say why.
+  const spy = await join(GHOST, meeting, { quiet: true });
+  await spy.page.locator('[data-e2ee="no_key"]').first().waitFor({ timeout: 30000 });
+  await spy.page.getByText('Waiting for encryption key').first().waitFor();
+  const seen = await receiving(spy.page, 2000);
+  assert.equal(seen.videos, 0, `the ghost decoded ${seen.videos} videos`);
+  const bytes = await spy.page.evaluate(async () => {
+    let n = 0;
+    for (const pc of window.__pcs) (await pc.getStats()).forEach((r) => r.type === 'inbound-rtp' && r.kind === 'video' && (n += r.bytesReceived));
+    return n;
+  });
+  assert.ok(bytes > 10000, `the ghost received ${bytes} bytes of video: the test would prove nothing`);
+  for (const p of people) {
+    assert.ok(!(await participantIdsOf(p.page)).includes(await spySelf(spy.page)), `${p.name} sees the ghost`);
+    const s = await security(p.page);
+    assert.equal(Object.keys(s.holders).length, 3);
+  }
+  await spy.page.close();
 });
 
 test('a leaver’s keys are replaced: every sender moves to a new epoch that the others hold', STEP, async () => {
@@ -413,4 +444,21 @@ test('trust on first use: a signed-in person’s device is pinned, and a new dev
   assert.equal(await grace.page.locator('[data-key-changed]').count(), 0);
   await kim2.page.getByRole('button', { name: T.leave, exact: true }).click();
   await kim2.page.close();
+});
+
+test('a browser without encoded transforms is told plainly and never joins unencrypted', STEP, async () => {
+  const old = await join('Old browser', meeting, {
+    expect: 'ended',
+    init: () => {
+      delete window.RTCRtpScriptTransform;
+      delete RTCRtpSender.prototype.createEncodedStreams;
+      delete RTCRtpReceiver.prototype.createEncodedStreams;
+    },
+  });
+  await old.page.waitForFunction(() => document.body.dataset.meetingEnded === 'e2ee_unsupported', null, { timeout: 20000 });
+  await old.page.getByText('cannot encrypt media end to end').waitFor();
+  // It published nothing before it left: the others never received a frame from it.
+  const s = await security(people[0].page);
+  assert.equal(Object.keys(s.holders).length, 2);
+  await old.page.close();
 });
