@@ -1,0 +1,40 @@
+// conclave-bot against the real server (issue 9): three headless participants join one
+// meeting through the signaling protocol, run ICE (controlling), DTLS (client) and SRTP,
+// publish audio and three-layer simulcast video, subscribe to each other, and report what
+// arrived. Proves the load tool itself works end to end on loopback, so that benchmark
+// numbers built on it mean something.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { startServer, ensureStopped, tempDir } from '../lib/server.mjs';
+
+const BOT = process.env.TEST_CONCLAVE_BOT_BIN;
+let server;
+before(async () => {
+  server = await startServer({ args: ['--meeting-create', 'anyone'] });
+});
+after(async () => ensureStopped(server));
+
+test('three bots see and hear each other through the SFU: every stream arrives, little loss, sub-10 ms latency', { timeout: 60000 }, async () => {
+  assert.ok(BOT, 'TEST_CONCLAVE_BOT_BIN names build/conclave-bot (set by CTest)');
+  const out = join(tempDir('conclave-bot-'), 'result.json');
+  const { stdout } = await promisify(execFile)(BOT, ['--server', server.origin, '--create', '--bots', '3', '--duration', '5', '--json', out], {
+    timeout: 40000,
+  });
+  const r = JSON.parse(readFileSync(out, 'utf8'));
+  assert.equal(r.total.failed, 0, stdout);
+  for (const b of r.bots) {
+    assert.equal(b.error, '', `bot ${b.bot}: ${b.error}`);
+    assert.ok(b.join_ms > 0 && b.join_ms < 5000, `bot ${b.bot} joined in ${b.join_ms} ms`);
+    // Two others, each with audio and video.
+    assert.equal(b.streams, 4, `bot ${b.bot} received ${b.streams} streams\n${stdout}`);
+    assert.ok(b.sent > 5 * 50, `bot ${b.bot} sent ${b.sent} packets`);
+  }
+  // Loopback, a few streams: anything but a trickle of loss is a bug in the bot or server.
+  assert.ok(r.total.loss_pct < 1, `loss ${r.total.loss_pct} %\n${stdout}`);
+  assert.ok(r.total.p50_us > 0 && r.total.p50_us < 10000, `p50 latency ${r.total.p50_us} µs`);
+  assert.ok(r.total.received > 3 * 2 * 5 * 50, `received ${r.total.received}`);
+});
