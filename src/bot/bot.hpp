@@ -1,14 +1,11 @@
-// One headless participant (docs/bench.md): joins through the real signaling protocol,
-// publishes synthetic media on a publish connection (Opus-sized audio at 50 packets/s and
-// VP8-shaped video in three simulcast layers, key frames periodically and on request),
-// subscribes like a browser on a subscribe connection, and measures what arrives: every
-// payload carries the sender's send time and a sequence number, so one-way latency
-// through the server and loss are measured at the receiver (all bots of a machine share
-// CLOCK_MONOTONIC).
+// One headless participant of our own server (docs/bench.md): joins through the real
+// signaling protocol (passcode; waits when held in the waiting room), publishes synthetic
+// media (bot/media.hpp) on a publish connection, subscribes to everyone on a subscribe
+// connection as a browser does (asks for the full layer of every video, sends
+// transport-wide CC feedback), and keeps what it measured.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -16,11 +13,11 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "bot/client_transport.hpp"
+#include "bot/media.hpp"
 #include "bot/signal_client.hpp"
 
 namespace conclave::bot {
@@ -30,68 +27,45 @@ struct BotOptions {
   std::uint16_t port = 8080;
   std::string bind = "127.0.0.1";  // local address for media sockets
   std::string meeting, passcode, name = "bot", host_key;
-  bool publish_audio = true;
-  bool publish_video = true;
-  bool speaking = true;                            // audio level says speech
-  std::vector<int> layer_kbps = {150, 500, 1500};  // q, h, f
-  int fps = 30;
-  std::chrono::milliseconds keyframe_interval{3000};
+  SenderOptions media;
   bool subscribe = true;
 };
 
-// Latency samples (µs) and counts for one received stream.
-struct StreamStats {
-  std::string kind;
-  std::uint64_t packets = 0, bytes = 0;
-  std::uint32_t first_seq = 0, last_seq = 0;  // extended RTP sequence numbers
-  bool any = false;
-  std::vector<std::uint32_t> latency_us;
-  std::uint64_t expected() const { return any ? last_seq - first_seq + 1 : 0; }
+// What every kind of bot (ours, Janus's) reports.
+class Participant {
+ public:
+  virtual ~Participant() = default;
+  virtual void start() = 0;
+  virtual void stop() = 0;
+  virtual const std::string& error() const = 0;
+  virtual std::optional<double> join_ms() const = 0;
+  virtual const std::map<std::uint32_t, StreamStats>& received() const = 0;
+  virtual std::uint64_t packets_sent() const = 0;
+  bool failed() const { return !error().empty(); }
 };
 
-class Bot {
+class Bot final : public Participant {
  public:
   Bot(boost::asio::io_context& io, const rtc::DtlsCertificate& certificate, BotOptions options,
       int index);
-  ~Bot();
+  ~Bot() override;
 
-  void start();
-  void stop();
-
-  // Results.
-  bool failed() const { return !error_.empty(); }
-  const std::string& error() const { return error_; }
+  void start() override;
+  void stop() override;
+  const std::string& error() const override { return error_; }
+  std::optional<double> join_ms() const override { return join_ms_; }
+  const std::map<std::uint32_t, StreamStats>& received() const override {
+    return receiver_.received();
+  }
+  std::uint64_t packets_sent() const override { return pub_ ? pub_->counters().rtp_out : 0; }
   const std::string& id() const { return id_; }
-  std::optional<double> join_ms() const { return join_ms_; }
-  const std::map<std::uint32_t, StreamStats>& received() const { return received_; }
-  std::uint64_t packets_sent() const;
-  std::uint64_t keyframes_sent() const { return keyframes_sent_; }
-  std::uint64_t keyframe_requests() const { return keyframe_requests_; }
-  bool publishing() const;
-  bool subscribed() const;
 
  private:
-  struct Layer {
-    std::string rid;
-    std::uint32_t ssrc = 0;
-    std::uint16_t seq = 0;
-    std::uint32_t payload_seq = 0;
-    int kbps = 0;
-    bool want_keyframe = true;
-    std::chrono::steady_clock::time_point last_keyframe{};
-  };
-
   void fail(std::string why);
   void on_event(const nlohmann::json& e);
   void publish();
-  void on_publish_answer(const std::string& sdp);
   void on_subscribe_offer(const nlohmann::json& e);
   std::string publish_offer() const;
-  void tick_audio();
-  void tick_video();
-  void send_video_frame(Layer& layer);
-  void on_rtp(std::span<std::uint8_t> packet);
-  void on_pub_rtcp(std::span<std::uint8_t> packet);
 
   boost::asio::io_context& io_;
   const rtc::DtlsCertificate& certificate_;
@@ -99,28 +73,13 @@ class Bot {
   int index_;
   std::unique_ptr<SignalClient> sig_;
   std::unique_ptr<ClientTransport> pub_, sub_;
+  MediaSender sender_;
+  MediaReceiver receiver_;
   std::string id_, error_;
   std::chrono::steady_clock::time_point started_{};
   std::optional<double> join_ms_;
-  boost::asio::steady_timer audio_timer_, video_timer_, report_timer_;
-  std::uint32_t audio_ssrc_ = 0, audio_ts_ = 0, audio_payload_seq_ = 0;
-  std::uint16_t audio_seq_ = 0;
-  std::uint32_t video_ts_ = 0;
-  std::uint16_t picture_id_ = 0;
-  std::vector<Layer> layers_;
-  std::uint64_t keyframes_sent_ = 0, keyframe_requests_ = 0;
   int sub_version_ = -1;
-  std::map<std::uint32_t, StreamStats> received_;  // by received SSRC
-  std::map<std::string, std::string> sub_kinds_;   // track id -> kind
-  // Transport-wide congestion control feedback (the server's downlink estimate needs it):
-  // arrivals since the last feedback, by unwrapped transport sequence number.
-  std::uint8_t twcc_ext_ = 0;
-  std::uint32_t twcc_last_ = 0;
-  bool twcc_any_ = false;
-  std::vector<std::pair<std::uint32_t, std::int64_t>> twcc_arrivals_;
-  std::uint8_t twcc_count_ = 0;
-  std::uint32_t feedback_ssrc_ = 0;
-  void send_feedback();
+  std::map<std::string, std::string> sub_kinds_;  // track id -> kind
   bool stopped_ = false;
 };
 

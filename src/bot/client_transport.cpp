@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include <array>
+#include <cstring>
 
 #include "rtc/ice_lite.hpp"
 #include "rtc/stun.hpp"
@@ -130,12 +131,25 @@ void ClientTransport::schedule() {
 }
 
 void ClientTransport::on_datagram(std::span<std::uint8_t> data, std::size_t capacity,
-                                  const rtc::Endpoint&) noexcept {
+                                  const rtc::Endpoint& from) noexcept {
   if (data.empty() || closed_) return;
   const std::uint8_t b = data[0];
   if (b < 4) {  // STUN (RFC 7983 §7)
     const auto msg = stun::MessageView::parse(data);
-    if (!msg || msg->message_class() != stun::MessageClass::kSuccessResponse) return;
+    if (!msg) return;
+    if (msg->message_class() == stun::MessageClass::kRequest) {
+      // A full ICE peer (Janus) checks us too: answer under our password (RFC 8445 §7.3).
+      const auto key = std::span(reinterpret_cast<const std::uint8_t*>(pwd_.data()), pwd_.size());
+      if (!stun::check_integrity(*msg, key)) return;
+      std::array<std::uint8_t, stun::kMaxUdpMessageSize> out{};
+      std::array<std::uint8_t, 4> ip{};
+      std::memcpy(ip.data(), from.address_bytes(), from.family() == AF_INET ? 4 : 0);
+      const auto r = stun::build_binding_success(
+          *msg, stun::TransportAddress::ipv4(ip, from.port()), key, out);
+      if (r.ok()) socket_->send(std::span(out.data(), r.size), from);
+      return;
+    }
+    if (msg->message_class() != stun::MessageClass::kSuccessResponse) return;
     const auto pwd =
         std::span(reinterpret_cast<const std::uint8_t*>(remote_.pwd.data()), remote_.pwd.size());
     if (!stun::check_integrity(*msg, pwd)) return;

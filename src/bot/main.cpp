@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
   app.add_option("--speakers", speakers, "How many publishers' audio says speech (default: all)");
   app.add_flag("--audio-only", audio_only, "Publish audio only");
   app.add_option("--layers", layers, "Simulcast layer bitrates in kbit/s, low to high");
-  app.add_option("--fps", base.fps, "Video frames per second")->check(CLI::Range(1, 60));
+  app.add_option("--fps", base.media.fps, "Video frames per second")->check(CLI::Range(1, 60));
   app.add_option("--duration", duration, "Seconds of media after the last join");
   app.add_option("--stagger", stagger_ms, "Milliseconds between joins");
   app.add_option("--bind", base.bind, "Local address for media sockets");
@@ -100,10 +100,10 @@ int main(int argc, char** argv) {
   }
   base.host = server.substr(7, colon - 7);
   base.port = static_cast<std::uint16_t>(std::stoi(server.substr(colon + 1)));
-  base.layer_kbps.clear();
+  base.media.layer_kbps.clear();
   for (std::size_t at = 0; at < layers.size();) {
     const auto comma = layers.find(',', at);
-    base.layer_kbps.push_back(std::stoi(layers.substr(at, comma - at)));
+    base.media.layer_kbps.push_back(std::stoi(layers.substr(at, comma - at)));
     if (comma == std::string::npos) break;
     at = comma + 1;
   }
@@ -123,13 +123,13 @@ int main(int argc, char** argv) {
 
   boost::asio::io_context io;
   const auto certificate = rtc::DtlsCertificate::generate();
-  std::vector<std::unique_ptr<bot::Bot>> list;
+  std::vector<std::unique_ptr<bot::Participant>> list;
   for (int i = 0; i < bots; ++i) {
     auto o = base;
     o.name = "bot " + std::to_string(i + 1);
-    o.publish_audio = i < publishers;
-    o.publish_video = i < publishers && !audio_only;
-    o.speaking = i < speakers;
+    o.media.audio = i < publishers;
+    o.media.video = i < publishers && !audio_only;
+    o.media.speaking = i < speakers;
     list.push_back(std::make_unique<bot::Bot>(io, certificate, o, i));
   }
   boost::asio::steady_timer timer(io);
@@ -186,19 +186,18 @@ int main(int argc, char** argv) {
                 static_cast<unsigned long long>(in), static_cast<unsigned long long>(exp), loss,
                 p50, p99);
     if (b.failed()) std::printf("         %s\n", b.error().c_str());
-    out.push_back({{"bot", i + 1},
-                   {"id", b.id()},
-                   {"error", b.error()},
-                   {"join_ms", b.join_ms().value_or(-1)},
-                   {"sent", b.packets_sent()},
-                   {"streams", streams},
-                   {"received", in},
-                   {"expected", exp},
-                   {"loss_pct", loss},
-                   {"p50_us", p50},
-                   {"p99_us", p99},
-                   {"keyframes_sent", b.keyframes_sent()},
-                   {"keyframe_requests", b.keyframe_requests()}});
+    out.push_back({
+        {"bot", i + 1},
+        {"error", b.error()},
+        {"join_ms", b.join_ms().value_or(-1)},
+        {"sent", b.packets_sent()},
+        {"streams", streams},
+        {"received", in},
+        {"expected", exp},
+        {"loss_pct", loss},
+        {"p50_us", p50},
+        {"p99_us", p99},
+    });
   }
   const double loss = expected
                           ? 100.0 * static_cast<double>(expected - std::min(expected, received)) /

@@ -1,0 +1,354 @@
+#include "bot/media.hpp"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <array>
+#include <sstream>
+
+#include "rtc/rtcp.hpp"
+#include "rtc/rtp.hpp"
+#include "rtc/sdp.hpp"
+#include "rtc/srtp.hpp"
+
+namespace conclave::bot {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+std::uint32_t random_u32() {
+  std::uint32_t v = 0;
+  RAND_bytes(reinterpret_cast<unsigned char*>(&v), sizeof v);
+  return v;
+}
+
+namespace {
+
+// Every payload we send starts (after the VP8 descriptor and payload header) with this
+// block, so that a receiver can measure one-way latency and the sender's own sequence.
+constexpr std::uint32_t kMagic = 0x434e434c;  // "CNCL"
+constexpr std::size_t kStampSize = 4 + 8 + 4 + 1;
+constexpr std::size_t kMaxPayload = 1100;  // per video packet, like a browser's
+
+std::uint64_t now_ns() {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
+          .count());
+}
+
+void put_be(std::uint8_t* p, std::uint64_t v, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i, v >>= 8) p[i] = static_cast<std::uint8_t>(v);
+}
+std::uint64_t get_be(const std::uint8_t* p, int bytes) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) v = v << 8 | p[i];
+  return v;
+}
+
+void write_stamp(std::uint8_t* p, std::uint32_t seq, std::uint8_t layer) {
+  put_be(p, kMagic, 4);
+  put_be(p + 4, now_ns(), 8);
+  put_be(p + 12, seq, 4);
+  p[16] = layer;
+}
+
+}  // namespace
+
+std::optional<ClientTransport::Remote> remote_from_sdp(const std::string& text,
+                                                       std::string& error) {
+  auto parsed = rtc::sdp::parse_sdp(text);
+  if (const auto* e = std::get_if<rtc::sdp::ParseError>(&parsed)) {
+    error = "server SDP line " + std::to_string(e->line) + ": " + e->message;
+    return std::nullopt;
+  }
+  const auto& sd = std::get<rtc::sdp::SessionDescription>(parsed);
+  if (sd.media.empty() || !sd.media[0].fingerprint) {
+    error = "server SDP without media or fingerprint";
+    return std::nullopt;
+  }
+  ClientTransport::Remote r;
+  r.ufrag = sd.media[0].ice_ufrag;
+  r.pwd = sd.media[0].ice_pwd;
+  const auto fp = rtc::DtlsFingerprint::parse(sd.media[0].fingerprint->algorithm + " " + [&] {
+    std::string hex;
+    static const char* d = "0123456789ABCDEF";
+    for (auto b : sd.media[0].fingerprint->digest) {
+      if (!hex.empty()) hex += ':';
+      hex += d[b >> 4];
+      hex += d[b & 15];
+    }
+    return hex;
+  }());
+  if (!fp) {
+    error = "server fingerprint unreadable";
+    return std::nullopt;
+  }
+  r.fingerprint = *fp;
+  // a=candidate:<foundation> <component> udp <priority> <ip> <port> typ host
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("a=candidate:", 0) != 0) continue;
+    std::istringstream f(line.substr(12));
+    std::string foundation, component, transport, priority, ip, port;
+    f >> foundation >> component >> transport >> priority >> ip >> port;
+    r.candidate = rtc::Endpoint::parse(ip, static_cast<std::uint16_t>(std::stoi(port)));
+    if (r.candidate.valid()) break;
+  }
+  if (!r.candidate.valid()) {
+    error = "server SDP without a usable candidate";
+    return std::nullopt;
+  }
+  return r;
+}
+
+std::string answer_sdp(const rtc::sdp::SessionDescription& sd, const std::string& ufrag,
+                       const std::string& pwd, const std::string& fingerprint) {
+  std::ostringstream a;
+  a << "v=0\r\no=- " << random_u32() << " 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE";
+  for (const auto& m : sd.bundle_mids) a << ' ' << m;
+  a << "\r\na=extmap-allow-mixed\r\na=msid-semantic: WMS\r\n";
+  for (const auto& m : sd.media) {
+    a << "m=" << m.kind << " 9 " << m.protocol;
+    for (int f : m.formats) a << ' ' << f;
+    a << "\r\nc=IN IP4 0.0.0.0\r\na=rtcp:9 IN IP4 0.0.0.0\r\na=ice-ufrag:" << ufrag
+      << "\r\na=ice-pwd:" << pwd << "\r\na=fingerprint:" << fingerprint
+      << "\r\na=setup:active\r\na=mid:" << m.mid << "\r\n";
+    for (const auto& x : m.extensions) a << "a=extmap:" << x.id << ' ' << x.uri << "\r\n";
+    a << (m.direction == rtc::sdp::Direction::kInactive ? "a=inactive" : "a=recvonly")
+      << "\r\na=rtcp-mux\r\na=rtcp-rsize\r\n";
+    for (const auto& c : m.codecs) {
+      a << "a=rtpmap:" << c.payload_type << ' ' << c.name << '/' << c.clock_rate;
+      if (c.channels > 1) a << '/' << c.channels;
+      a << "\r\n";
+      for (const auto& fb : c.feedback) a << "a=rtcp-fb:" << c.payload_type << ' ' << fb << "\r\n";
+      if (!c.fmtp.empty()) a << "a=fmtp:" << c.payload_type << ' ' << c.fmtp << "\r\n";
+    }
+  }
+  return a.str();
+}
+
+MediaSender::MediaSender(boost::asio::io_context& io, SenderOptions options)
+    : io_(io), opt_(std::move(options)), audio_timer_(io), video_timer_(io) {
+  audio_ssrc_ = random_u32();
+  static const char* rids[] = {"q", "h", "f"};
+  for (std::size_t i = 0; i < opt_.layer_kbps.size() && i < 3; ++i) {
+    layers_.push_back(Layer{rids[i], random_u32(), static_cast<std::uint16_t>(random_u32()), 0,
+                            opt_.layer_kbps[i]});
+  }
+}
+
+void MediaSender::start(ClientTransport& transport) {
+  transport_ = &transport;
+  if (opt_.audio) tick_audio();
+  if (opt_.video) tick_video();
+}
+
+void MediaSender::stop() {
+  stopped_ = true;
+  audio_timer_.cancel();
+  video_timer_.cancel();
+}
+
+void MediaSender::tick_audio() {
+  if (stopped_) return;
+  std::array<std::uint8_t, 256 + rtc::kSrtpProtectHeadroom> buf{};
+  std::array<std::uint8_t, 80> payload{};
+  write_stamp(payload.data(), audio_payload_seq_++, 0);
+  const auto mid = std::span(reinterpret_cast<const std::uint8_t*>(opt_.audio_mid.data()),
+                             opt_.audio_mid.size());
+  // RFC 6464: V bit set and -20 dBov while "speaking", silence (127) otherwise.
+  const std::uint8_t level[] = {static_cast<std::uint8_t>(opt_.speaking ? 0x80 | 20 : 127)};
+  const rtc::ExtensionElement ext[] = {{opt_.ext_mid, mid}, {opt_.ext_audio_level, level}};
+  rtc::RtpHeaderFields h;
+  h.payload_type = static_cast<std::uint8_t>(opt_.opus_pt);
+  h.sequence_number = audio_seq_++;
+  h.timestamp = audio_ts_;
+  h.ssrc = audio_ssrc_;
+  audio_ts_ += 960;
+  const auto w = rtc::write_rtp_packet(buf, h, ext, payload);
+  if (w.ok()) transport_->send_rtp(buf, w.size);
+  audio_timer_.expires_after(20ms);
+  audio_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) tick_audio();
+  });
+}
+
+void MediaSender::tick_video() {
+  if (stopped_) return;
+  video_ts_ += 90000 / opt_.fps;
+  ++picture_id_;
+  for (auto& l : layers_) send_video_frame(l);
+  video_timer_.expires_after(std::chrono::microseconds(1000000 / opt_.fps));
+  video_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) tick_video();
+  });
+}
+
+void MediaSender::send_video_frame(Layer& l) {
+  const auto now = Clock::now();
+  const bool key = l.want_keyframe || now - l.last_keyframe >= opt_.keyframe_interval;
+  if (key) {
+    l.want_keyframe = false;
+    l.last_keyframe = now;
+    ++keyframes_sent_;
+  }
+  std::size_t size = static_cast<std::size_t>(l.kbps) * 1000 / 8 / opt_.fps;
+  if (key) size *= 4;
+  size = std::max<std::size_t>(size, 64);
+  const int layer_index = static_cast<int>(&l - layers_.data());
+  const int width = 320 << layer_index, height = 180 << layer_index;
+  std::array<std::uint8_t, 1500 + rtc::kSrtpProtectHeadroom> buf{};
+  std::array<std::uint8_t, kMaxPayload> payload{};
+  const auto mid = std::span(reinterpret_cast<const std::uint8_t*>(opt_.video_mid.data()),
+                             opt_.video_mid.size());
+  const std::span<const std::uint8_t> rid(reinterpret_cast<const std::uint8_t*>(l.rid.data()),
+                                          l.rid.size());
+  const rtc::ExtensionElement ext[] = {{opt_.ext_mid, mid}, {opt_.ext_rid, rid}};
+  std::size_t left = size;
+  bool first = true;
+  while (left > 0) {
+    std::size_t n = 0;
+    // RFC 7741 §4.2: X, S on the first packet, PID 0; I with a 15-bit PictureID.
+    payload[n++] = static_cast<std::uint8_t>(0x80 | (first ? 0x10 : 0));
+    payload[n++] = 0x80;
+    payload[n++] = static_cast<std::uint8_t>(0x80 | ((picture_id_ >> 8) & 0x7f));
+    payload[n++] = static_cast<std::uint8_t>(picture_id_);
+    if (first) {
+      // RFC 6386 §9.1: frame tag (key frame bit 0 clear on key frames, show_frame), then on
+      // key frames the start code and the dimensions.
+      payload[n++] = static_cast<std::uint8_t>((key ? 0x00 : 0x01) | 0x10);
+      payload[n++] = 0;
+      payload[n++] = 0;
+      if (key) {
+        payload[n++] = 0x9d;
+        payload[n++] = 0x01;
+        payload[n++] = 0x2a;
+        payload[n++] = static_cast<std::uint8_t>(width);
+        payload[n++] = static_cast<std::uint8_t>(width >> 8);
+        payload[n++] = static_cast<std::uint8_t>(height);
+        payload[n++] = static_cast<std::uint8_t>(height >> 8);
+      }
+    }
+    write_stamp(payload.data() + n, l.payload_seq++, static_cast<std::uint8_t>(layer_index));
+    n += kStampSize;
+    const std::size_t body = std::min(left, kMaxPayload - n);
+    n += body;  // zeros: the content does not matter to the server
+    left -= body;
+    rtc::RtpHeaderFields h;
+    h.marker = left == 0;
+    h.payload_type = static_cast<std::uint8_t>(opt_.vp8_pt);
+    h.sequence_number = l.seq++;
+    h.timestamp = video_ts_;
+    h.ssrc = l.ssrc;
+    const auto w = rtc::write_rtp_packet(buf, h, ext, std::span(payload.data(), n));
+    if (w.ok()) transport_->send_rtp(buf, w.size);
+    first = false;
+  }
+}
+
+void MediaSender::on_rtcp(std::span<std::uint8_t> p) {
+  // Key-frame requests: PLI (PT 206, FMT 1) and FIR (PT 206, FMT 4); the media SSRC is
+  // at offset 8 (for FIR, in the FCI's first entry: offset 12).
+  for (std::size_t at = 0; at + 12 <= p.size();) {
+    const std::size_t len = (get_be(&p[at + 2], 2) + 1) * 4;
+    const int fmt = p[at] & 0x1f, pt = p[at + 1];
+    if (pt == 206 && (fmt == 1 || fmt == 4) && at + 12 <= p.size()) {
+      const std::size_t off = fmt == 4 ? 12 : 8;
+      if (at + off + 4 <= p.size()) {
+        const auto ssrc = static_cast<std::uint32_t>(get_be(&p[at + off], 4));
+        for (auto& l : layers_)
+          if (l.ssrc == ssrc) l.want_keyframe = true;
+        ++keyframe_requests_;
+      }
+    }
+    if (len == 0) break;
+    at += len;
+  }
+}
+
+void MediaReceiver::start(ClientTransport& transport, std::uint8_t twcc_ext, int opus_pt) {
+  transport_ = &transport;
+  twcc_ext_ = twcc_ext;
+  opus_pt_ = opus_pt;
+  feedback_ssrc_ = random_u32();
+  send_feedback();
+}
+
+void MediaReceiver::stop() {
+  stopped_ = true;
+  timer_.cancel();
+}
+
+// Every 50 ms, what arrived since the last feedback (RFC draft-holmer-rmcat-transport-
+// wide-cc-extensions-01), as a browser sends it.
+void MediaReceiver::send_feedback() {
+  if (stopped_) return;
+  if (!twcc_arrivals_.empty() && transport_->state() == ClientTransport::State::kConnected) {
+    auto& a = twcc_arrivals_;
+    std::sort(a.begin(), a.end());
+    a.erase(std::unique(a.begin(), a.end(),
+                        [](const auto& x, const auto& y) { return x.first == y.first; }),
+            a.end());
+    std::vector<rtc::TwccArrival> arrivals;
+    arrivals.reserve(a.size());
+    for (const auto& [seq, us] : a) arrivals.push_back({static_cast<std::uint16_t>(seq), us});
+    std::array<std::uint8_t, 1400 + rtc::kSrtpProtectHeadroom> buf{};
+    const std::size_t room = 1400;
+    const auto w = rtc::write_transport_feedback(std::span(buf.data(), room), feedback_ssrc_, 0,
+                                                 twcc_count_++, arrivals);
+    if (w.ok()) transport_->send_rtcp(buf, w.size);
+    a.clear();
+  }
+  timer_.expires_after(50ms);
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) send_feedback();
+  });
+}
+
+void MediaReceiver::on_rtp(std::span<std::uint8_t> packet) {
+  const auto now = now_ns();
+  const auto rtp = rtc::RtpPacket::parse(packet);
+  if (!rtp) return;
+  auto& s = received_[rtp->ssrc()];
+  const bool video = rtp->payload_type() != opus_pt_;
+  if (s.kind.empty()) s.kind = video ? "video" : "audio";
+  // Extended sequence numbers (RFC 3550 A.1, simplified: no reordering beyond half a cycle).
+  const std::uint16_t seq = rtp->sequence_number();
+  if (!s.any) {
+    s.any = true;
+    s.first_seq = s.last_seq = seq;
+  } else {
+    const auto last16 = static_cast<std::uint16_t>(s.last_seq);
+    const auto delta = static_cast<std::int16_t>(seq - last16);
+    if (delta > 0) s.last_seq += static_cast<std::uint32_t>(delta);
+  }
+  ++s.packets;
+  s.bytes += packet.size();
+  if (twcc_ext_) {
+    if (const auto v = rtp->find_extension(twcc_ext_)) {
+      if (const auto t = rtc::read_transport_sequence_number(*v)) {
+        std::uint32_t ext = *t;
+        if (twcc_any_) {
+          ext = twcc_last_ + static_cast<std::uint32_t>(static_cast<std::int16_t>(
+                                 *t - static_cast<std::uint16_t>(twcc_last_)));
+        }
+        if (!twcc_any_ || static_cast<std::int32_t>(ext - twcc_last_) > 0) twcc_last_ = ext;
+        twcc_any_ = true;
+        twcc_arrivals_.emplace_back(ext, static_cast<std::int64_t>(now / 1000));
+      }
+    }
+  }
+  auto payload = rtp->payload();
+  std::size_t at = 0;
+  if (video) {
+    if (payload.size() < 4) return;
+    const bool start = (payload[0] & 0x10) != 0;
+    at = 4;  // our descriptor: X, I with a 15-bit PictureID (the SFU rewrites it in place)
+    if (start && payload.size() > at) at += (payload[at] & 1) == 0 ? 10 : 3;
+  }
+  if (payload.size() < at + kStampSize || get_be(&payload[at], 4) != kMagic) return;
+  const auto sent = get_be(&payload[at + 4], 8);
+  if (now > sent) s.latency_us.push_back(static_cast<std::uint32_t>((now - sent) / 1000));
+}
+
+}  // namespace conclave::bot

@@ -1,0 +1,129 @@
+// Synthetic media for the headless client, independent of the server it talks to (our
+// SFU or Janus): what a publisher sends (Opus-sized audio at 50 packets/s, VP8-shaped video
+// in up to three simulcast layers with key frames periodically and on PLI/FIR) and what a
+// subscriber measures and answers (one-way latency from a send-time stamp in every
+// payload, loss from RTP sequence numbers, transport-wide CC feedback every 50 ms). All
+// bots of a machine share CLOCK_MONOTONIC, so latency is comparable across processes.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "bot/client_transport.hpp"
+#include "rtc/sdp.hpp"
+
+namespace conclave::bot {
+
+struct SenderOptions {
+  bool audio = true;
+  bool video = true;
+  bool speaking = true;                            // the audio level says speech
+  std::vector<int> layer_kbps = {150, 500, 1500};  // q, h, f
+  int fps = 30;
+  std::chrono::milliseconds keyframe_interval{3000};
+  std::string audio_mid = "0", video_mid = "1";
+  // Header extension ids the publish offer declares.
+  std::uint8_t ext_mid = 1, ext_audio_level = 4, ext_rid = 10;
+  int opus_pt = 111, vp8_pt = 96;
+};
+
+class MediaSender {
+ public:
+  struct Layer {
+    std::string rid;
+    std::uint32_t ssrc = 0;
+    std::uint16_t seq = 0;
+    std::uint32_t payload_seq = 0;
+    int kbps = 0;
+    bool want_keyframe = true;
+    std::chrono::steady_clock::time_point last_keyframe{};
+  };
+
+  MediaSender(boost::asio::io_context& io, SenderOptions options);
+  // Starts sending on `transport` (connected).
+  void start(ClientTransport& transport);
+  void stop();
+  // RTCP from the server on the publish connection: PLI and FIR ask for a key frame.
+  void on_rtcp(std::span<std::uint8_t> packet);
+
+  const SenderOptions& options() const { return opt_; }
+  std::uint32_t audio_ssrc() const { return audio_ssrc_; }
+  const std::vector<Layer>& layers() const { return layers_; }
+  std::uint64_t keyframes_sent() const { return keyframes_sent_; }
+  std::uint64_t keyframe_requests() const { return keyframe_requests_; }
+
+ private:
+  void tick_audio();
+  void tick_video();
+  void send_video_frame(Layer& l);
+
+  boost::asio::io_context& io_;
+  SenderOptions opt_;
+  ClientTransport* transport_ = nullptr;
+  boost::asio::steady_timer audio_timer_, video_timer_;
+  std::uint32_t audio_ssrc_ = 0, audio_ts_ = 0, audio_payload_seq_ = 0;
+  std::uint16_t audio_seq_ = 0;
+  std::uint32_t video_ts_ = 0;
+  std::uint16_t picture_id_ = 0;
+  std::vector<Layer> layers_;
+  std::uint64_t keyframes_sent_ = 0, keyframe_requests_ = 0;
+  bool stopped_ = false;
+};
+
+// Latency samples (µs) and counts for one received stream.
+struct StreamStats {
+  std::string kind;
+  std::uint64_t packets = 0, bytes = 0;
+  std::uint32_t first_seq = 0, last_seq = 0;  // extended RTP sequence numbers
+  bool any = false;
+  std::vector<std::uint32_t> latency_us;
+  std::uint64_t expected() const { return any ? last_seq - first_seq + 1 : 0; }
+};
+
+class MediaReceiver {
+ public:
+  explicit MediaReceiver(boost::asio::io_context& io) : io_(io), timer_(io) {}
+  // Starts sending transport-wide CC feedback on `transport` for extension `twcc_ext`
+  // (0: none), and tells audio from video by payload type.
+  void start(ClientTransport& transport, std::uint8_t twcc_ext, int opus_pt = 111);
+  void stop();
+  void on_rtp(std::span<std::uint8_t> packet);
+  const std::map<std::uint32_t, StreamStats>& received() const { return received_; }
+
+ private:
+  void send_feedback();
+
+  boost::asio::io_context& io_;
+  boost::asio::steady_timer timer_;
+  ClientTransport* transport_ = nullptr;
+  int opus_pt_ = 111;
+  std::map<std::uint32_t, StreamStats> received_;  // by received SSRC
+  std::uint8_t twcc_ext_ = 0;
+  std::uint32_t twcc_last_ = 0;
+  bool twcc_any_ = false;
+  std::vector<std::pair<std::uint32_t, std::int64_t>> twcc_arrivals_;
+  std::uint8_t twcc_count_ = 0;
+  std::uint32_t feedback_ssrc_ = 0;
+  bool stopped_ = false;
+};
+
+// The server's ICE/DTLS parameters and its host candidate, from an SDP it wrote.
+std::optional<ClientTransport::Remote> remote_from_sdp(const std::string& text, std::string& error);
+
+// A browser-like answer to a server's offer: every section received (recvonly, or
+// inactive where the offer says so), our ICE credentials and fingerprint, a=setup:active,
+// the offered codecs and header extensions echoed.
+std::string answer_sdp(const rtc::sdp::SessionDescription& offer, const std::string& ufrag,
+                       const std::string& pwd, const std::string& fingerprint);
+
+std::uint32_t random_u32();
+
+}  // namespace conclave::bot
