@@ -41,6 +41,8 @@ class Participant {
   virtual std::optional<double> join_ms() const = 0;
   virtual const std::map<std::uint32_t, StreamStats>& received() const = 0;
   virtual std::uint64_t packets_sent() const = 0;
+  // Forget what was measured so far: measurement starts now (after a warm-up).
+  virtual void reset_stats() = 0;
   bool failed() const { return !error().empty(); }
 };
 
@@ -58,6 +60,7 @@ class Bot final : public Participant {
     return receiver_.received();
   }
   std::uint64_t packets_sent() const override { return pub_ ? pub_->counters().rtp_out : 0; }
+  void reset_stats() override { receiver_.reset_stats(); }
   const std::string& id() const { return id_; }
 
  private:

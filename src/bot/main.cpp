@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bot/bot.hpp"
+#include "bot/server_usage.hpp"
 #include "rtc/dtls.hpp"
 
 namespace {
@@ -74,16 +75,21 @@ int main(int argc, char** argv) {
   CLI::App app{"conclave-bot: headless meeting participants for load tests"};
   std::string server = "http://127.0.0.1:8080", json_out, layers = "150,500,1500";
   bot::BotOptions base;
-  int bots = 1, publishers = -1, speakers = -1;
-  double duration = 10, stagger_ms = 20;
+  int bots = 1, publishers = -1, speakers = -1, meetings = 1;
+  double duration = 10, stagger_ms = 20, warmup = 0;
+  pid_t server_pid = 0;
   bool create = false, audio_only = false;
   app.add_option("--server", server, "The server's HTTP origin (loopback)");
   app.add_option("--meeting", base.meeting, "Meeting id");
   app.add_option("--passcode", base.passcode, "Meeting passcode");
   app.add_flag("--create", create, "Create a meeting first (server: --meeting-create anyone)");
   app.add_option("--bots", bots, "Participants in this process")->check(CLI::Range(1, 2000));
-  app.add_option("--publishers", publishers, "How many of them publish (default: all)");
-  app.add_option("--speakers", speakers, "How many publishers' audio says speech (default: all)");
+  app.add_option("--meetings", meetings, "With --create: split the bots over this many meetings")
+      ->check(CLI::Range(1, 1000));
+  app.add_option("--publishers", publishers, "How many publish, per meeting (default: all)");
+  app.add_option("--speakers", speakers, "How many publishers' audio says speech, per meeting");
+  app.add_option("--warmup", warmup, "Seconds after the last join before measuring starts");
+  app.add_option("--server-pid", server_pid, "Measure this process's CPU and memory too");
   app.add_flag("--audio-only", audio_only, "Publish audio only");
   app.add_option("--layers", layers, "Simulcast layer bitrates in kbit/s, low to high");
   app.add_option("--fps", base.media.fps, "Video frames per second")->check(CLI::Range(1, 60));
@@ -107,16 +113,24 @@ int main(int argc, char** argv) {
     if (comma == std::string::npos) break;
     at = comma + 1;
   }
-  if (publishers < 0) publishers = bots;
+  if (meetings > bots) meetings = bots;
+  const int per_meeting = (bots + meetings - 1) / meetings;
+  if (publishers < 0) publishers = per_meeting;
   if (speakers < 0) speakers = publishers;
+  std::vector<std::pair<std::string, std::string>> rooms;  // id, passcode
   if (create) {
-    std::string error;
-    if (!create_meeting(base.host, base.port, base.meeting, base.passcode, error)) {
-      std::cerr << "conclave-bot: " << error << "\n";
-      return 1;
+    for (int m = 0; m < meetings; ++m) {
+      std::string id, passcode, error;
+      if (!create_meeting(base.host, base.port, id, passcode, error)) {
+        std::cerr << "conclave-bot: " << error << "\n";
+        return 1;
+      }
+      rooms.emplace_back(id, passcode);
     }
+  } else {
+    rooms.emplace_back(base.meeting, base.passcode);
   }
-  if (base.meeting.empty()) {
+  if (rooms.front().first.empty()) {
     std::cerr << "conclave-bot: give --meeting and --passcode, or --create\n";
     return 2;
   }
@@ -126,13 +140,19 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<bot::Participant>> list;
   for (int i = 0; i < bots; ++i) {
     auto o = base;
+    const int j = i % per_meeting;  // place within its meeting
+    o.meeting = rooms[static_cast<std::size_t>(i / per_meeting) % rooms.size()].first;
+    o.passcode = rooms[static_cast<std::size_t>(i / per_meeting) % rooms.size()].second;
     o.name = "bot " + std::to_string(i + 1);
-    o.media.audio = i < publishers;
-    o.media.video = i < publishers && !audio_only;
-    o.media.speaking = i < speakers;
+    o.media.audio = j < publishers;
+    o.media.video = j < publishers && !audio_only;
+    o.media.speaking = j < speakers;
     list.push_back(std::make_unique<bot::Bot>(io, certificate, o, i));
   }
   boost::asio::steady_timer timer(io);
+  std::optional<bot::ProcessUsage> usage_start, usage_end;
+  std::chrono::steady_clock::time_point measured_from{};
+  double measured_s = duration;
   int started = 0;
   std::function<void()> start_next = [&] {
     if (started < bots) {
@@ -143,10 +163,19 @@ int main(int argc, char** argv) {
       });
       return;
     }
-    timer.expires_after(std::chrono::milliseconds(static_cast<long>(duration * 1000)));
+    timer.expires_after(std::chrono::milliseconds(static_cast<long>(warmup * 1000)));
     timer.async_wait([&](const boost::system::error_code&) {
-      for (auto& b : list) b->stop();
-      io.stop();
+      for (auto& b : list) b->reset_stats();
+      if (server_pid) usage_start = bot::process_usage(server_pid);
+      measured_from = std::chrono::steady_clock::now();
+      timer.expires_after(std::chrono::milliseconds(static_cast<long>(duration * 1000)));
+      timer.async_wait([&](const boost::system::error_code&) {
+        if (server_pid) usage_end = bot::process_usage(server_pid);
+        measured_s =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - measured_from).count();
+        for (auto& b : list) b->stop();
+        io.stop();
+      });
     });
   };
   start_next();
@@ -155,7 +184,7 @@ int main(int argc, char** argv) {
   // Results.
   std::vector<std::uint32_t> all_latency;
   std::vector<std::uint32_t> joins;
-  std::uint64_t received = 0, expected = 0, sent = 0;
+  std::uint64_t received = 0, expected = 0, sent = 0, received_bytes = 0;
   int failed = 0;
   json out = json::array();
   std::printf("%-8s %-6s %8s %8s %6s %9s %9s %7s %8s %8s\n", "bot", "state", "join_ms", "sent",
@@ -167,6 +196,7 @@ int main(int argc, char** argv) {
     int streams = 0;
     for (const auto& [ssrc, s] : b.received()) {
       in += s.packets;
+      received_bytes += s.bytes;
       exp += s.expected();
       if (s.packets > 10) ++streams;
       lat.insert(lat.end(), s.latency_us.begin(), s.latency_us.end());
@@ -204,17 +234,35 @@ int main(int argc, char** argv) {
                                 static_cast<double>(expected)
                           : 0;
   std::vector<std::uint32_t> j = joins;
-  const json total{{"bots", bots},
-                   {"failed", failed},
-                   {"sent", sent},
-                   {"received", received},
-                   {"expected", expected},
-                   {"loss_pct", loss},
-                   {"p50_us", percentile(all_latency, 0.5)},
-                   {"p99_us", percentile(all_latency, 0.99)},
-                   {"join_p50_ms", percentile(j, 0.5)},
-                   {"join_p95_ms", percentile(j, 0.95)},
-                   {"duration_s", duration}};
+  json total{{"bots", bots},
+             {"meetings", static_cast<int>(rooms.size())},
+             {"measured_s", measured_s},
+             {"forwarded_pps", static_cast<double>(received) / measured_s},
+             {"forwarded_mbps", static_cast<double>(received_bytes) * 8 / measured_s / 1e6},
+             {"failed", failed},
+             {"sent", sent},
+             {"received", received},
+             {"expected", expected},
+             {"loss_pct", loss},
+             {"p50_us", percentile(all_latency, 0.5)},
+             {"p99_us", percentile(all_latency, 0.99)},
+             {"join_p50_ms", percentile(j, 0.5)},
+             {"join_p95_ms", percentile(j, 0.95)},
+             {"duration_s", duration}};
+  if (usage_start && usage_end) {
+    const double cpu = usage_end->cpu_seconds - usage_start->cpu_seconds;
+    total["server_cpu_s"] = cpu;
+    total["server_cpu_us_per_forwarded_packet"] =
+        received ? cpu * 1e6 / static_cast<double>(received) : 0;
+    total["server_pps_per_busy_core"] = cpu > 0 ? static_cast<double>(received) / cpu : 0;
+    total["server_rss_kb"] = usage_end->rss_kb;
+    total["server_rss_kb_per_participant"] = static_cast<double>(usage_end->rss_kb) / bots;
+    std::printf(
+        "server: cpu_s=%.3f cpu_us_per_forwarded_packet=%.2f pps_per_busy_core=%.0f "
+        "rss_kb=%ld\n",
+        cpu, total["server_cpu_us_per_forwarded_packet"].get<double>(),
+        total["server_pps_per_busy_core"].get<double>(), usage_end->rss_kb);
+  }
   std::printf(
       "total: bots=%d failed=%d sent=%llu received=%llu loss=%.3f%% latency_p50_us=%.0f "
       "latency_p99_us=%.0f join_p50_ms=%.0f\n",

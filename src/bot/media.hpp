@@ -97,6 +97,8 @@ class MediaReceiver {
   void stop();
   void on_rtp(std::span<std::uint8_t> packet);
   const std::map<std::uint32_t, StreamStats>& received() const { return received_; }
+  // Forgets what was measured so far (the end of a warm-up).
+  void reset_stats() { received_.clear(); }
 
  private:
   void send_feedback();
