@@ -120,13 +120,22 @@ FrameResult ReceiverKeys::unprotect(std::span<const std::uint8_t> frame, std::si
   // The previous epoch stays usable for a short while after the new one started.
   if (s.previous && s.current_since && now - *s.current_since > grace_) s.previous.reset();
   Epoch* e = nullptr;
+  std::optional<Epoch> tentative;
   if (epoch == s.current.epoch) {
     e = &s.current;
   } else if (s.previous && epoch == s.previous->epoch) {
     e = &*s.previous;
   } else {
     const bool older = static_cast<std::uint16_t>(s.current.epoch - epoch) < 0x8000;
-    return count(older ? FrameResult::kOldEpoch : FrameResult::kNoKey);
+    if (older) return count(FrameResult::kOldEpoch);
+    // A few epochs ahead: the sender ratcheted for a join we have not heard of yet. Derive
+    // it (docs/e2ee.md); a rekey cannot be derived, and then fails as "no key yet".
+    const auto steps = static_cast<std::uint16_t>(epoch - s.current.epoch);
+    if (steps > kMaxEpochsAhead) return count(FrameResult::kNoKey);
+    Bytes base = s.current.base;
+    for (std::uint16_t i = 0; i < steps; ++i) base = e2ee::ratchet(base);
+    tentative = make_epoch(key_id, epoch, std::move(base));
+    e = &*tentative;
   }
   const auto ctr = header->first.ctr;
   if (e->any && ctr <= e->highest) {
@@ -139,7 +148,13 @@ FrameResult ReceiverKeys::unprotect(std::span<const std::uint8_t> frame, std::si
       e2ee::unprotect([&](std::uint64_t) { return &e->km; }, prefix_metadata(prefix), body, out);
   if (err) {
     out.resize(start);
-    return count(FrameResult::kAuthentication);
+    return count(tentative ? FrameResult::kNoKey : FrameResult::kAuthentication);
+  }
+  if (tentative) {
+    s.previous = std::move(s.current);
+    s.current = std::move(*tentative);
+    s.current_since.reset();
+    e = &s.current;
   }
   // Only an authentic frame moves the window.
   if (!e->any || ctr > e->highest) {

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -55,6 +56,10 @@ enum class FrameResult { kOk, kNoKey, kAuthentication, kReplay, kOldEpoch, kMalf
 
 class ReceiverKeys {
  public:
+  // How many join ratchets ahead of the newest key a frame may be and still be decrypted
+  // with a key derived here (as the browser does, web/src/e2ee/media.ts).
+  static constexpr std::uint16_t kMaxEpochsAhead = 8;
+
   explicit ReceiverKeys(Clock::duration previous_epoch_grace = std::chrono::seconds(2))
       : grace_(previous_epoch_grace) {}
 

@@ -71,6 +71,27 @@ TEST(MediaKeys, ALeaverCannotDecryptFramesFromAfterItLeft) {
   EXPECT_EQ(stays.unprotect(after, 10, out, t0), FrameResult::kOk);
 }
 
+TEST(MediaKeys, ReceiversFollowJoinRatchetsAheadButNotRekeys) {
+  SenderKey sender(9, Bytes(16, 4));
+  ReceiverKeys receiver;
+  receiver.set(9, 0, Bytes(16, 4));
+  sender.ratchet();
+  sender.ratchet();  // two joins the receiver has not heard of yet
+  Bytes out;
+  EXPECT_EQ(receiver.unprotect(send(sender, vp8_key_frame(1)), 10, out, t0), FrameResult::kOk);
+  // A fresh key (a leave) cannot be derived: no key yet, until it arrives.
+  sender.rekey(Bytes(16, 8));
+  out.clear();
+  EXPECT_EQ(receiver.unprotect(send(sender, vp8_key_frame(2)), 10, out, t0), FrameResult::kNoKey);
+  receiver.set(9, sender.epoch(), sender.base_key());
+  out.clear();
+  EXPECT_EQ(receiver.unprotect(send(sender, vp8_key_frame(3)), 10, out, t0), FrameResult::kOk);
+  // Too far ahead is not guessed at.
+  for (int i = 0; i <= ReceiverKeys::kMaxEpochsAhead; ++i) sender.ratchet();
+  out.clear();
+  EXPECT_EQ(receiver.unprotect(send(sender, vp8_key_frame(4)), 10, out, t0), FrameResult::kNoKey);
+}
+
 TEST(MediaKeys, TamperingReplaysAndOldEpochsAreRefusedAndCounted) {
   SenderKey a(0xa1, Bytes(16, 1));
   ReceiverKeys r(2s);
@@ -85,7 +106,7 @@ TEST(MediaKeys, TamperingReplaysAndOldEpochsAreRefusedAndCounted) {
   EXPECT_EQ(r.unprotect(prefix, 10, out, t0), FrameResult::kAuthentication);
   auto keybit = wire;
   keybit[0] |= 1;  // claims a delta frame: a 3-byte prefix, so the boundary moves and
-                    // the SFrame header is read from the wrong place: refused either way
+                   // the SFrame header is read from the wrong place: refused either way
   EXPECT_NE(r.unprotect(keybit, vp8_clear_prefix(keybit), out, t0), FrameResult::kOk);
   EXPECT_EQ(r.unprotect(wire, 10, out, t0), FrameResult::kOk);
   EXPECT_EQ(r.unprotect(wire, 10, out, t0), FrameResult::kReplay);
