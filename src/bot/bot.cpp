@@ -1,7 +1,5 @@
 #include "bot/bot.hpp"
 
-#include <sstream>
-
 #include "rtc/sdp.hpp"
 
 namespace conclave::bot {
@@ -69,49 +67,6 @@ void Bot::on_event(const json& e) {
   }
 }
 
-std::string Bot::publish_offer() const {
-  const auto& m = opt_.media;
-  std::ostringstream o;
-  const std::string common =
-      "c=IN IP4 0.0.0.0\r\na=rtcp:9 IN IP4 0.0.0.0\r\na=ice-ufrag:" + pub_->ufrag() +
-      "\r\na=ice-pwd:" + pub_->pwd() +
-      "\r\na=ice-options:trickle\r\na=fingerprint:" + certificate_.sdp_fingerprint() +
-      "\r\na=setup:actpass\r\n";
-  o << "v=0\r\no=- " << random_u32() << " 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n";
-  o << "a=group:BUNDLE" << (m.audio ? " " + m.audio_mid : "") << (m.video ? " " + m.video_mid : "")
-    << "\r\na=extmap-allow-mixed\r\na=msid-semantic: WMS\r\n";
-  if (m.audio) {
-    o << "m=audio 9 UDP/TLS/RTP/SAVPF " << m.opus_pt << "\r\n"
-      << common << "a=mid:" << m.audio_mid << "\r\n"
-      << "a=extmap:" << int{m.ext_mid} << " urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
-      << "a=extmap:" << int{m.ext_audio_level} << " urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n"
-      << "a=sendonly\r\na=msid:bot-" << index_ << " mic\r\na=rtcp-mux\r\na=rtcp-rsize\r\n"
-      << "a=rtpmap:" << m.opus_pt << " opus/48000/2\r\na=fmtp:" << m.opus_pt
-      << " minptime=10;useinbandfec=1\r\n"
-      << "a=ssrc:" << sender_.audio_ssrc() << " cname:bot-" << index_ << "\r\n";
-  }
-  if (m.video) {
-    o << "m=video 9 UDP/TLS/RTP/SAVPF " << m.vp8_pt << ' ' << m.vp8_pt + 1 << "\r\n"
-      << common << "a=mid:" << m.video_mid << "\r\n"
-      << "a=extmap:" << int{m.ext_mid} << " urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
-      << "a=extmap:" << int{m.ext_rid} << " urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\n"
-      << "a=extmap:" << m.ext_rid + 1
-      << " urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id\r\n"
-      << "a=sendonly\r\na=msid:bot-" << index_ << " cam\r\na=rtcp-mux\r\na=rtcp-rsize\r\n"
-      << "a=rtpmap:" << m.vp8_pt << " VP8/90000\r\na=rtcp-fb:" << m.vp8_pt
-      << " ccm fir\r\na=rtcp-fb:" << m.vp8_pt << " nack\r\na=rtcp-fb:" << m.vp8_pt
-      << " nack pli\r\na=rtpmap:" << m.vp8_pt + 1 << " rtx/90000\r\na=fmtp:" << m.vp8_pt + 1
-      << " apt=" << m.vp8_pt << "\r\n";
-    std::string order;
-    for (const auto& l : sender_.layers()) {
-      o << "a=rid:" << l.rid << " send\r\n";
-      order += (order.empty() ? "" : ";") + l.rid;
-    }
-    if (sender_.layers().size() > 1) o << "a=simulcast:send " << order << "\r\n";
-  }
-  return o.str();
-}
-
 void Bot::publish() {
   const auto& m = opt_.media;
   if (!m.audio && !m.video) return;
@@ -134,7 +89,9 @@ void Bot::publish() {
   if (m.video)
     tracks.push_back(
         {{"mid", m.video_mid}, {"kind", "video"}, {"source", "camera"}, {"muted", false}});
-  sig_->request("publish", {{"sdp", publish_offer()}, {"tracks", tracks}},
+  const auto offer = publish_offer(sender_, pub_->ufrag(), pub_->pwd(),
+                                   certificate_.sdp_fingerprint(), "bot-" + std::to_string(index_));
+  sig_->request("publish", {{"sdp", offer}, {"tracks", tracks}},
                 [this](const json* r, const json* e) {
                   if (!r) return fail("publish: " + e->dump());
                   std::string error;

@@ -68,7 +68,6 @@ class Bot final : public Participant {
   void on_event(const nlohmann::json& e);
   void publish();
   void on_subscribe_offer(const nlohmann::json& e);
-  std::string publish_offer() const;
 
   boost::asio::io_context& io_;
   const rtc::DtlsCertificate& certificate_;

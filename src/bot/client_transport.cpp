@@ -90,10 +90,15 @@ void ClientTransport::send_check() {
   stun::MessageWriter w(buf, stun::MessageClass::kRequest, stun::Method::kBinding, tid);
   // RFC 8445 §7.1.1: USERNAME is remote:local; a peer-reflexive priority; the controlling
   // agent nominates by USE-CANDIDATE (aggressive nomination: every check carries it).
-  w.add_username(remote_.ufrag + ":" + ufrag_)
-      .add_priority(0x6e0001ff)
-      .add_ice_controlling(tie_breaker_)
-      .add_use_candidate();
+  // Against a full ICE peer that also wants to control (Janus offering to a subscriber),
+  // the tie-breakers decide (§7.3.1.1) and we may end up controlled: then the peer
+  // nominates and our checks only confirm the path.
+  w.add_username(remote_.ufrag + ":" + ufrag_).add_priority(0x6e0001ff);
+  if (controlling_) {
+    w.add_ice_controlling(tie_breaker_).add_use_candidate();
+  } else {
+    w.add_ice_controlled(tie_breaker_);
+  }
   const auto pwd =
       std::span(reinterpret_cast<const std::uint8_t*>(remote_.pwd.data()), remote_.pwd.size());
   const auto r = w.finish(pwd, true);
@@ -142,11 +147,31 @@ void ClientTransport::on_datagram(std::span<std::uint8_t> data, std::size_t capa
       const auto key = std::span(reinterpret_cast<const std::uint8_t*>(pwd_.data()), pwd_.size());
       if (!stun::check_integrity(*msg, key)) return;
       std::array<std::uint8_t, stun::kMaxUdpMessageSize> out{};
+      // Role conflict (RFC 8445 §7.3.1.1): both controlling. The larger tie-breaker keeps
+      // the role; the other switches. (Both controlled cannot happen: we start controlling.)
+      if (const auto theirs = msg->ice_controlling(); theirs && controlling_) {
+        if (tie_breaker_ >= *theirs) {
+          const auto r =
+              stun::build_binding_error(*msg, stun::error_code::kRoleConflict, {}, key, out);
+          if (r.ok()) socket_->send(std::span(out.data(), r.size), from);
+          return;
+        }
+        controlling_ = false;
+      }
       std::array<std::uint8_t, 4> ip{};
       std::memcpy(ip.data(), from.address_bytes(), from.family() == AF_INET ? 4 : 0);
       const auto r = stun::build_binding_success(
           *msg, stun::TransportAddress::ipv4(ip, from.port()), key, out);
       if (r.ok()) socket_->send(std::span(out.data(), r.size), from);
+      return;
+    }
+    if (msg->message_class() == stun::MessageClass::kErrorResponse) {
+      // 487 to our check: the peer keeps controlling; we switch and check again (§7.2.5.1).
+      if (const auto e = msg->error_code();
+          e && e->code == stun::error_code::kRoleConflict && controlling_) {
+        controlling_ = false;
+        send_check();
+      }
       return;
     }
     if (msg->message_class() != stun::MessageClass::kSuccessResponse) return;

@@ -90,6 +90,7 @@ class ClientTransport final : public rtc::UdpSocket::Listener, public rtc::DtlsT
   std::string ufrag_, pwd_;
   Remote remote_;
   std::uint64_t tie_breaker_ = 0;
+  bool controlling_ = true;  // until a role conflict says otherwise (RFC 8445 §7.3.1.1)
   std::unique_ptr<rtc::DtlsTransport> dtls_;
   std::optional<rtc::SrtpSession> srtp_in_, srtp_out_;
   boost::asio::steady_timer timer_;

@@ -5,6 +5,9 @@
 //
 //   conclave-bot --server http://127.0.0.1:8080 --create --bots 10 --duration 20
 //   conclave-bot --server … --meeting kfx7-… --passcode … --bots 50 --publishers 1
+//   conclave-bot --janus ws://10.255.255.1:8188 --room 1234 --bots 10 --bind 10.255.255.1
+// With --janus the same participants join a room of Janus's VideoRoom plugin instead
+// (bot/janus.hpp), so that one table compares the two servers.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
@@ -20,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bot/bot.hpp"
+#include "bot/janus.hpp"
 #include "bot/server_usage.hpp"
 #include "rtc/dtls.hpp"
 
@@ -79,12 +83,22 @@ int main(int argc, char** argv) {
   double duration = 10, stagger_ms = 20, warmup = 0;
   pid_t server_pid = 0;
   bool create = false, audio_only = false;
+  std::string janus_url;
+  std::uint64_t room = 1234;
   app.add_option("--server", server, "The server's HTTP origin (loopback)");
   app.add_option("--meeting", base.meeting, "Meeting id");
   app.add_option("--passcode", base.passcode, "Meeting passcode");
-  app.add_flag("--create", create, "Create a meeting first (server: --meeting-create anyone)");
+  app.add_flag("--create", create,
+               "Create a meeting first (server: --meeting-create anyone); with --janus the "
+               "first bot always creates the room");
+  app.add_option("--janus", janus_url,
+                 "Run against Janus's VideoRoom instead: its WebSocket URL, "
+                 "e.g. ws://10.255.255.1:8188");
+  app.add_option("--room", room, "With --janus: the VideoRoom room number")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 53));
   app.add_option("--bots", bots, "Participants in this process")->check(CLI::Range(1, 2000));
-  app.add_option("--meetings", meetings, "With --create: split the bots over this many meetings")
+  app.add_option("--meetings", meetings,
+                 "With --create (or --janus): split the bots over this many meetings (rooms)")
       ->check(CLI::Range(1, 1000));
   app.add_option("--publishers", publishers, "How many publish, per meeting (default: all)");
   app.add_option("--speakers", speakers, "How many publishers' audio says speech, per meeting");
@@ -99,13 +113,23 @@ int main(int argc, char** argv) {
   app.add_option("--json", json_out, "Also write the results as JSON to this file");
   CLI11_PARSE(app, argc, argv);
 
-  const auto colon = server.rfind(':');
-  if (server.rfind("http://", 0) != 0 || colon == std::string::npos || colon < 7) {
-    std::cerr << "conclave-bot: --server must look like http://127.0.0.1:8080\n";
-    return 2;
+  bot::JanusOptions janus;
+  if (!janus_url.empty()) {
+    std::string error;
+    if (!bot::parse_janus_url(janus_url, janus, error)) {
+      std::cerr << "conclave-bot: --janus: " << error << "\n";
+      return 2;
+    }
+    janus.room = room;
+  } else {
+    const auto colon = server.rfind(':');
+    if (server.rfind("http://", 0) != 0 || colon == std::string::npos || colon < 7) {
+      std::cerr << "conclave-bot: --server must look like http://127.0.0.1:8080\n";
+      return 2;
+    }
+    base.host = server.substr(7, colon - 7);
+    base.port = static_cast<std::uint16_t>(std::stoi(server.substr(colon + 1)));
   }
-  base.host = server.substr(7, colon - 7);
-  base.port = static_cast<std::uint16_t>(std::stoi(server.substr(colon + 1)));
   base.media.layer_kbps.clear();
   for (std::size_t at = 0; at < layers.size();) {
     const auto comma = layers.find(',', at);
@@ -118,7 +142,15 @@ int main(int argc, char** argv) {
   if (publishers < 0) publishers = per_meeting;
   if (speakers < 0) speakers = publishers;
   std::vector<std::pair<std::string, std::string>> rooms;  // id, passcode
-  if (create) {
+  if (!janus_url.empty()) {
+    // Janus: rooms --room, --room + 1, ...; the first bot of each creates it, for as many
+    // publishers as it has and every layer at once.
+    janus.room_publishers = std::max(publishers, 1);
+    janus.room_bitrate = 0;
+    for (const int kbps : base.media.layer_kbps) janus.room_bitrate += kbps * 1000;
+    for (int m = 0; m < meetings; ++m)
+      rooms.emplace_back(std::to_string(room + static_cast<std::uint64_t>(m)), "");
+  } else if (create) {
     for (int m = 0; m < meetings; ++m) {
       std::string id, passcode, error;
       if (!create_meeting(base.host, base.port, id, passcode, error)) {
@@ -147,7 +179,14 @@ int main(int argc, char** argv) {
     o.media.audio = j < publishers;
     o.media.video = j < publishers && !audio_only;
     o.media.speaking = j < speakers;
-    list.push_back(std::make_unique<bot::Bot>(io, certificate, o, i));
+    if (!janus_url.empty()) {
+      auto jo = janus;
+      jo.room = std::stoull(o.meeting);
+      jo.create_room = j == 0;
+      list.push_back(std::make_unique<bot::JanusParticipant>(io, certificate, o, jo, i));
+    } else {
+      list.push_back(std::make_unique<bot::Bot>(io, certificate, o, i));
+    }
   }
   boost::asio::steady_timer timer(io);
   std::optional<bot::ProcessUsage> usage_start, usage_end;

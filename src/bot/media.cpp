@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <sstream>
 
 #include "rtc/rtcp.hpp"
@@ -54,8 +55,31 @@ void write_stamp(std::uint8_t* p, std::uint32_t seq, std::uint8_t layer) {
 
 }  // namespace
 
-std::optional<ClientTransport::Remote> remote_from_sdp(const std::string& text,
-                                                       std::string& error) {
+std::optional<rtc::Endpoint> parse_candidate(std::string_view attribute, std::uint32_t* priority,
+                                             bool* host) {
+  if (attribute.rfind("a=", 0) == 0) attribute.remove_prefix(2);
+  if (attribute.rfind("candidate:", 0) != 0) return std::nullopt;
+  std::istringstream f{std::string(attribute.substr(10))};
+  std::string foundation, component, transport, ip, typ, type;
+  std::uint64_t prio = 0;
+  unsigned port = 0;
+  if (!(f >> foundation >> component >> transport >> prio >> ip >> port >> typ >> type))
+    return std::nullopt;
+  const auto lower = [](std::string v) {
+    for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return v;
+  };
+  if (component != "1" || lower(transport) != "udp" || typ != "typ" || port == 0 || port > 65535)
+    return std::nullopt;
+  const auto ep = rtc::Endpoint::parse(ip, static_cast<std::uint16_t>(port));
+  if (!ep.valid()) return std::nullopt;
+  if (priority) *priority = static_cast<std::uint32_t>(prio);
+  if (host) *host = type == "host";
+  return ep;
+}
+
+std::optional<ClientTransport::Remote> remote_from_sdp(const std::string& text, std::string& error,
+                                                       bool need_candidate) {
   auto parsed = rtc::sdp::parse_sdp(text);
   if (const auto* e = std::get_if<rtc::sdp::ParseError>(&parsed)) {
     error = "server SDP line " + std::to_string(e->line) + ": " + e->message;
@@ -84,21 +108,73 @@ std::optional<ClientTransport::Remote> remote_from_sdp(const std::string& text,
     return std::nullopt;
   }
   r.fingerprint = *fp;
-  // a=candidate:<foundation> <component> udp <priority> <ip> <port> typ host
+  // a=candidate:<foundation> <component> udp <priority> <ip> <port> typ <type> ...
+  int best_rank = -1;
+  std::uint32_t best_priority = 0;
   std::istringstream lines(text);
   for (std::string line; std::getline(lines, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.rfind("a=candidate:", 0) != 0) continue;
-    std::istringstream f(line.substr(12));
-    std::string foundation, component, transport, priority, ip, port;
-    f >> foundation >> component >> transport >> priority >> ip >> port;
-    r.candidate = rtc::Endpoint::parse(ip, static_cast<std::uint16_t>(std::stoi(port)));
-    if (r.candidate.valid()) break;
+    std::uint32_t priority = 0;
+    bool host = false;
+    const auto ep = parse_candidate(line, &priority, &host);
+    if (!ep) continue;
+    const int rank = (ep->family() == AF_INET ? 2 : 0) + (host ? 1 : 0);
+    if (rank > best_rank || (rank == best_rank && priority > best_priority)) {
+      best_rank = rank;
+      best_priority = priority;
+      r.candidate = *ep;
+    }
   }
-  if (!r.candidate.valid()) {
+  if (!r.candidate.valid() && need_candidate) {
     error = "server SDP without a usable candidate";
     return std::nullopt;
   }
   return r;
+}
+
+std::string publish_offer(const MediaSender& sender, const std::string& ufrag,
+                          const std::string& pwd, const std::string& fingerprint,
+                          const std::string& cname, std::string_view setup) {
+  const auto& m = sender.options();
+  std::ostringstream o;
+  const std::string common = "c=IN IP4 0.0.0.0\r\na=rtcp:9 IN IP4 0.0.0.0\r\na=ice-ufrag:" + ufrag +
+                             "\r\na=ice-pwd:" + pwd +
+                             "\r\na=ice-options:trickle\r\na=fingerprint:" + fingerprint +
+                             "\r\na=setup:" + std::string(setup) + "\r\n";
+  o << "v=0\r\no=- " << random_u32() << " 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n";
+  o << "a=group:BUNDLE" << (m.audio ? " " + m.audio_mid : "") << (m.video ? " " + m.video_mid : "")
+    << "\r\na=extmap-allow-mixed\r\na=msid-semantic: WMS\r\n";
+  if (m.audio) {
+    o << "m=audio 9 UDP/TLS/RTP/SAVPF " << m.opus_pt << "\r\n"
+      << common << "a=mid:" << m.audio_mid << "\r\n"
+      << "a=extmap:" << int{m.ext_mid} << " urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
+      << "a=extmap:" << int{m.ext_audio_level} << " urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n"
+      << "a=sendonly\r\na=msid:" << cname << " mic\r\na=rtcp-mux\r\na=rtcp-rsize\r\n"
+      << "a=rtpmap:" << m.opus_pt << " opus/48000/2\r\na=fmtp:" << m.opus_pt
+      << " minptime=10;useinbandfec=1\r\n"
+      << "a=ssrc:" << sender.audio_ssrc() << " cname:" << cname << "\r\n";
+  }
+  if (m.video) {
+    o << "m=video 9 UDP/TLS/RTP/SAVPF " << m.vp8_pt << ' ' << m.vp8_pt + 1 << "\r\n"
+      << common << "a=mid:" << m.video_mid << "\r\n"
+      << "a=extmap:" << int{m.ext_mid} << " urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
+      << "a=extmap:" << int{m.ext_rid} << " urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\n"
+      << "a=extmap:" << m.ext_rid + 1
+      << " urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id\r\n"
+      << "a=sendonly\r\na=msid:" << cname << " cam\r\na=rtcp-mux\r\na=rtcp-rsize\r\n"
+      << "a=rtpmap:" << m.vp8_pt << " VP8/90000\r\na=rtcp-fb:" << m.vp8_pt
+      << " ccm fir\r\na=rtcp-fb:" << m.vp8_pt << " nack\r\na=rtcp-fb:" << m.vp8_pt
+      << " nack pli\r\na=rtpmap:" << m.vp8_pt + 1 << " rtx/90000\r\na=fmtp:" << m.vp8_pt + 1
+      << " apt=" << m.vp8_pt << "\r\n";
+    std::string order;
+    for (const auto& l : sender.layers()) {
+      o << "a=rid:" << l.rid << " send\r\n";
+      order += (order.empty() ? "" : ";") + l.rid;
+    }
+    if (sender.layers().size() > 1) o << "a=simulcast:send " << order << "\r\n";
+  }
+  return o.str();
 }
 
 std::string answer_sdp(const rtc::sdp::SessionDescription& sd, const std::string& ufrag,

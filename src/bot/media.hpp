@@ -12,8 +12,10 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -117,8 +119,31 @@ class MediaReceiver {
   bool stopped_ = false;
 };
 
-// The server's ICE/DTLS parameters and its host candidate, from an SDP it wrote.
-std::optional<ClientTransport::Remote> remote_from_sdp(const std::string& text, std::string& error);
+// A browser-like publish offer for what `sender` sends: one sendonly audio section (Opus,
+// our audio SSRC) and one sendonly video section (VP8 + RTX, a=rid per layer and
+// a=simulcast when there are several), BUNDLE, rtcp-mux, our ICE credentials and
+// fingerprint; `cname` names the stream (a=msid, a=ssrc cname). `setup` is what we say
+// about the DTLS role: "actpass" as a browser says (our server then takes the DTLS server
+// role), "active" for a peer that would otherwise take the client role itself (Janus).
+std::string publish_offer(const MediaSender& sender, const std::string& ufrag,
+                          const std::string& pwd, const std::string& fingerprint,
+                          const std::string& cname, std::string_view setup = "actpass");
+
+// The address of an ICE candidate attribute ("candidate:<foundation> <component> <transport>
+// <priority> <ip> <port> typ <type> ...", with or without "a="), if it is a UDP candidate
+// for component 1 (RTP, which rtcp-mux also carries). `priority` and `host` are filled when
+// given.
+std::optional<rtc::Endpoint> parse_candidate(std::string_view attribute,
+                                             std::uint32_t* priority = nullptr,
+                                             bool* host = nullptr);
+
+// The server's ICE/DTLS parameters and its candidate, from an SDP it wrote. Of several
+// a=candidate lines (Janus writes one per address it gathered) it takes a UDP candidate for
+// component 1, IPv4 before IPv6, host before the other types, then the highest priority.
+// Without any usable candidate: nullopt and `error`, unless `need_candidate` is false (the
+// peer will trickle it; `candidate` is then left invalid).
+std::optional<ClientTransport::Remote> remote_from_sdp(const std::string& text, std::string& error,
+                                                       bool need_candidate = true);
 
 // A browser-like answer to a server's offer: every section received (recvonly, or
 // inactive where the offer says so), our ICE credentials and fingerprint, a=setup:active,
