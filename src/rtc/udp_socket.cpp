@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <cstring>
 
 namespace conclave::rtc {
 
@@ -12,7 +13,8 @@ namespace asio = boost::asio;
 UdpSocket::UdpSocket(asio::io_context& io, Listener& listener)
     : socket_(io),
       listener_(listener),
-      buffers_(std::make_unique<std::array<std::array<std::uint8_t, kBufferSize>, kBatch>>()) {}
+      buffers_(std::make_unique<std::array<std::array<std::uint8_t, kBufferSize>, kBatch>>()),
+      out_(std::make_unique<Outgoing>()) {}
 
 std::unique_ptr<UdpSocket> UdpSocket::open(asio::io_context& io, const std::string& address,
                                            std::uint16_t port, Listener& listener,
@@ -75,6 +77,7 @@ void UdpSocket::drain() noexcept {
     }
     const int n = ::recvmmsg(fd, msgs.data(), kBatch, MSG_DONTWAIT, nullptr);
     if (n <= 0) return;  // EAGAIN: drained; other errors: try again on the next wakeup
+    draining_ = true;
     for (int i = 0; i < n; ++i) {
       const auto len = msgs[i].msg_len;
       if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
@@ -87,11 +90,20 @@ void UdpSocket::drain() noexcept {
           Endpoint::from(reinterpret_cast<const sockaddr*>(&addrs[i]), msgs[i].msg_hdr.msg_namelen);
       listener_.on_datagram(std::span<std::uint8_t>((*buffers_)[i].data(), len), kBufferSize, from);
     }
+    draining_ = false;
+    flush();
     if (static_cast<std::size_t>(n) < kBatch) return;
   }
 }
 
 bool UdpSocket::send(std::span<const std::uint8_t> data, const Endpoint& to) noexcept {
+  if (draining_ && data.size() <= kBufferSize) {
+    std::memcpy(out_->data[queued_].data(), data.data(), data.size());
+    out_->size[queued_] = data.size();
+    out_->to[queued_] = to;
+    if (++queued_ == kBatch) flush();
+    return true;
+  }
   const auto n = ::sendto(socket_.native_handle(), data.data(), data.size(), MSG_DONTWAIT,
                           to.sockaddr_ptr(), to.length);
   if (n < 0) {
@@ -101,6 +113,38 @@ bool UdpSocket::send(std::span<const std::uint8_t> data, const Endpoint& to) noe
   ++counters_.datagrams_out;
   counters_.bytes_out += data.size();
   return true;
+}
+
+void UdpSocket::flush() noexcept {
+  std::array<mmsghdr, kBatch> msgs{};
+  std::array<iovec, kBatch> iovs{};
+  std::size_t at = 0;
+  while (at < queued_) {
+    const std::size_t count = queued_ - at;
+    for (std::size_t i = 0; i < count; ++i) {
+      iovs[i] = {out_->data[at + i].data(), out_->size[at + i]};
+      msgs[i].msg_hdr = {};
+      msgs[i].msg_hdr.msg_iov = &iovs[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+      msgs[i].msg_hdr.msg_name = const_cast<sockaddr*>(out_->to[at + i].sockaddr_ptr());
+      msgs[i].msg_hdr.msg_namelen = out_->to[at + i].length;
+    }
+    const int n = ::sendmmsg(socket_.native_handle(), msgs.data(), static_cast<unsigned>(count),
+                             MSG_DONTWAIT);
+    if (n <= 0) {
+      // The first of them was refused (a full buffer, an unreachable address): count it
+      // and go on with the rest.
+      ++counters_.send_errors;
+      ++at;
+      continue;
+    }
+    for (int i = 0; i < n; ++i) {
+      ++counters_.datagrams_out;
+      counters_.bytes_out += out_->size[at + static_cast<std::size_t>(i)];
+    }
+    at += static_cast<std::size_t>(n);
+  }
+  queued_ = 0;
 }
 
 }  // namespace conclave::rtc

@@ -45,6 +45,11 @@ class UdpSocket {
 
   void start();
   void close();
+  // Sends one datagram. While received datagrams are being handled (inside on_datagram,
+  // where the forwarding happens) it is queued instead and all queued ones go out in one
+  // sendmmsg per kBatch, before the receive loop reads again: one system call instead of
+  // one per packet of a fan-out (docs/benchmarks.md, "The ceiling"). Queued sends count as
+  // sent; a datagram the kernel refuses then is counted in send_errors.
   bool send(std::span<const std::uint8_t> data, const Endpoint& to) noexcept;
   std::uint16_t port() const noexcept { return port_; }
 
@@ -58,6 +63,7 @@ class UdpSocket {
   UdpSocket(boost::asio::io_context& io, Listener& listener);
   void wait_readable();
   void drain() noexcept;
+  void flush() noexcept;
 
   boost::asio::ip::udp::socket socket_;
   Listener& listener_;  // Passed by argument.
@@ -65,6 +71,15 @@ class UdpSocket {
   Counters counters_;
   // Allocated by this, once.
   std::unique_ptr<std::array<std::array<std::uint8_t, kBufferSize>, kBatch>> buffers_;
+  // Datagrams queued while draining, and where they go.
+  struct Outgoing {
+    std::array<std::array<std::uint8_t, kBufferSize>, kBatch> data;
+    std::array<std::size_t, kBatch> size;
+    std::array<Endpoint, kBatch> to;
+  };
+  std::unique_ptr<Outgoing> out_;
+  std::size_t queued_ = 0;
+  bool draining_ = false;
 };
 
 }  // namespace conclave::rtc
