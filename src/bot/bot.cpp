@@ -51,7 +51,7 @@ void Bot::start() {
       if (!r) return fail("join: " + e->value("code", std::string("?")));
       id_ = (*r)["participant"]["id"].get<std::string>();
       // Held in the waiting room: media starts with `admitted`.
-      if (r->value("state", std::string("admitted")) == "admitted") publish();
+      if (r->value("state", std::string("admitted")) == "admitted") admitted((*r)["roster"]);
     });
   });
 }
@@ -59,12 +59,49 @@ void Bot::start() {
 void Bot::on_event(const json& e) {
   const auto name = e.value("event", std::string());
   if (name == "admitted") {
-    publish();
+    admitted(e["roster"]);
+  } else if (name == "participant_joined") {
+    const auto id = e["participant"].value("id", std::string());
+    roster_.insert(id);
+    if (e2ee_) e2ee_->participant_joined(id);
+  } else if (name == "participant_left") {
+    const auto id = e.value("participant", std::string());
+    roster_.erase(id);
+    if (e2ee_) e2ee_->participant_left(id);
+  } else if (name == "relay") {
+    if (e2ee_) e2ee_->on_relay(e.value("from", std::string()), e["data"]);
   } else if (name == "subscribe_offer") {
     if (opt_.subscribe) on_subscribe_offer(e);
   } else if (name == "closing" || name == "denied") {
     fail("server closed: " + e.value("reason", name));
   }
+}
+
+// In the meeting: the roster so far, E2EE keys (before any frame goes out), then media.
+void Bot::admitted(const json& roster) {
+  if (roster.is_array()) {
+    for (const auto& p : roster) roster_.insert(p.value("id", std::string()));
+  }
+  if (opt_.e2ee) {
+    E2eeSession::Hooks hooks;
+    hooks.send = [this](const std::string& to, json data) {
+      sig_->request("relay",
+                    {{"to", to.empty() ? json(nullptr) : json(to)}, {"data", std::move(data)}},
+                    [](const json*, const json*) {});
+    };
+    hooks.in_roster = [this](const std::string& id) { return roster_.count(id) > 0; };
+    e2ee_ = std::make_unique<E2eeSession>(opt_.meeting, id_, roster_, std::move(hooks));
+    sender_.set_protect(
+        [this](std::span<const std::uint8_t> f, bool video, std::vector<std::uint8_t>& out) {
+          return e2ee_->protect(f, video, out);
+        });
+    receiver_.set_unprotect(
+        [this](std::span<const std::uint8_t> f, bool video, std::vector<std::uint8_t>& out) {
+          return e2ee_->unprotect(f, video, out) == e2ee::FrameResult::kOk;
+        });
+    e2ee_->start();
+  }
+  publish();
 }
 
 void Bot::publish() {

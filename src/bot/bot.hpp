@@ -16,7 +16,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <set>
+
 #include "bot/client_transport.hpp"
+#include "bot/e2ee_session.hpp"
 #include "bot/media.hpp"
 #include "bot/signal_client.hpp"
 
@@ -29,6 +32,9 @@ struct BotOptions {
   std::string meeting, passcode, name = "bot", host_key;
   SenderOptions media;
   bool subscribe = true;
+  // End-to-end encryption as the browser does it (docs/e2ee.md): required to take part in
+  // an E2EE meeting with browsers, and a cost to measure.
+  bool e2ee = false;
 };
 
 // What every kind of bot (ours, Janus's) reports.
@@ -62,6 +68,11 @@ class Bot final : public Participant {
   std::uint64_t packets_sent() const override { return pub_ ? pub_->counters().rtp_out : 0; }
   void reset_stats() override { receiver_.reset_stats(); }
   const std::string& id() const { return id_; }
+  // With --e2ee: how many frames opened and failed, and the security code.
+  std::uint64_t frames_opened() const { return receiver_.frames_opened(); }
+  std::uint64_t frames_refused() const { return receiver_.frames_refused(); }
+  std::string security_code() const { return e2ee_ ? e2ee_->security_code() : std::string(); }
+  std::size_t key_holders() const { return e2ee_ ? e2ee_->holders() : 0; }
 
  private:
   void fail(std::string why);
@@ -82,6 +93,9 @@ class Bot final : public Participant {
   std::optional<double> join_ms_;
   int sub_version_ = -1;
   std::map<std::string, std::string> sub_kinds_;  // track id -> kind
+  std::set<std::string> roster_;                  // the others, as the server told us
+  std::unique_ptr<E2eeSession> e2ee_;
+  void admitted(const nlohmann::json& roster);
   bool stopped_ = false;
 };
 

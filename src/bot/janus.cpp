@@ -466,10 +466,28 @@ void JanusParticipant::subscribe_pending() {
   if (sub_state_ == SubState::kReady) {
     // Janus sends the new offer with "updated", or later on its own when an earlier offer
     // is still unanswered ("updating"); on_event answers that one.
-    message(sub_handle_, {{"request", "update"}, {"subscribe", streams}}, nullptr,
-            [this](const json&, const json* offer) {
-              if (offer) on_subscribe_offer(*offer);
-            });
+    message(
+        sub_handle_, {{"request", "update"}, {"subscribe", streams}}, nullptr,
+        [this](const json&, const json* offer) {
+          if (offer) on_subscribe_offer(*offer);
+        },
+        [this, streams](int code, const std::string& reason) {
+          // 428: one of the feeds is gone (or not configured yet) by the time the update
+          // arrives: subscribe to the others, and to that one when it is announced again.
+          if (code != 428) return false;
+          const auto open = reason.find('('), close = reason.find(')');
+          std::uint64_t gone = 0;
+          if (open != std::string::npos && close != std::string::npos && close > open + 1)
+            gone = std::strtoull(reason.substr(open + 1, close - open - 1).c_str(), nullptr, 10);
+          if (gone == 0) return false;
+          feeds_.erase(gone);
+          for (const auto& st : streams) {
+            const auto id = st.value("feed", std::uint64_t{0});
+            if (id != gone) pending_feeds_.push_back(id);
+          }
+          subscribe_pending();
+          return true;
+        });
     return;
   }
   sub_state_ = SubState::kJoining;

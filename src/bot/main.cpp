@@ -32,6 +32,10 @@ namespace {
 using namespace conclave;
 using nlohmann::json;
 
+const bot::Bot* bot_of(const bot::Participant& p) {
+  return dynamic_cast<const bot::Bot*>(&p);
+}
+
 double percentile(std::vector<std::uint32_t>& v, double p) {
   if (v.empty()) return 0;
   const auto k = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1));
@@ -101,10 +105,13 @@ int main(int argc, char** argv) {
                  "With --create (or --janus): split the bots over this many meetings (rooms)")
       ->check(CLI::Range(1, 1000));
   app.add_option("--publishers", publishers, "How many publish, per meeting (default: all)");
-  app.add_option("--speakers", speakers, "How many publishers' audio says speech, per meeting");
+  app.add_option("--speakers", speakers,
+                 "How many publishers speak, per meeting (the others are muted)");
   app.add_option("--warmup", warmup, "Seconds after the last join before measuring starts");
   app.add_option("--server-pid", server_pid, "Measure this process's CPU and memory too");
   app.add_flag("--audio-only", audio_only, "Publish audio only");
+  app.add_flag("--e2ee", base.e2ee,
+               "End-to-end encrypt media as the browser does (our server only, docs/e2ee.md)");
   app.add_option("--layers", layers, "Simulcast layer bitrates in kbit/s, low to high");
   app.add_option("--fps", base.media.fps, "Video frames per second")->check(CLI::Range(1, 60));
   app.add_option("--duration", duration, "Seconds of media after the last join");
@@ -266,6 +273,10 @@ int main(int argc, char** argv) {
         {"loss_pct", loss},
         {"p50_us", p50},
         {"p99_us", p99},
+        {"e2ee_frames_opened", bot_of(b) ? bot_of(b)->frames_opened() : 0},
+        {"e2ee_frames_refused", bot_of(b) ? bot_of(b)->frames_refused() : 0},
+        {"e2ee_key_holders", bot_of(b) ? bot_of(b)->key_holders() : 0},
+        {"security_code", bot_of(b) ? bot_of(b)->security_code() : std::string()},
     });
   }
   const double loss = expected

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstring>
 #include <sstream>
 
 #include "rtc/rtcp.hpp"
@@ -51,6 +52,31 @@ void write_stamp(std::uint8_t* p, std::uint32_t seq, std::uint8_t layer) {
   put_be(p + 4, now_ns(), 8);
   put_be(p + 12, seq, 4);
   p[16] = layer;
+}
+
+// RFC 7741 §4.2: the VP8 payload descriptor's size, or nullopt when cut short.
+std::optional<std::size_t> vp8_descriptor_size(std::span<const std::uint8_t> p) {
+  if (p.empty()) return std::nullopt;
+  std::size_t n = 1;
+  if (p[0] & 0x80) {
+    if (p.size() < 2) return std::nullopt;
+    const std::uint8_t x = p[1];
+    n = 2;
+    if (x & 0x80) {
+      if (p.size() <= n) return std::nullopt;
+      n += (p[n] & 0x80) ? 2 : 1;  // PictureID, 15 or 7 bits
+    }
+    if (x & 0x40) ++n;  // TL0PICIDX
+    if (x & 0x30) ++n;  // TID/Y/KEYIDX
+  }
+  if (p.size() < n) return std::nullopt;
+  return n;
+}
+
+// The VP8 payload header at the start of a frame (RFC 6386 §9.1): 10 bytes on a key frame.
+std::size_t vp8_header(std::span<const std::uint8_t> frame) {
+  if (frame.empty()) return 0;
+  return (frame[0] & 1) == 0 ? 10 : 3;
 }
 
 }  // namespace
@@ -215,7 +241,9 @@ MediaSender::MediaSender(boost::asio::io_context& io, SenderOptions options)
 
 void MediaSender::start(ClientTransport& transport) {
   transport_ = &transport;
-  if (opt_.audio) tick_audio();
+  // A publisher that is not speaking has its microphone muted, as most people in a large
+  // meeting do: its track exists and sends nothing.
+  if (opt_.audio && opt_.speaking) tick_audio();
   if (opt_.video) tick_video();
 }
 
@@ -228,8 +256,13 @@ void MediaSender::stop() {
 void MediaSender::tick_audio() {
   if (stopped_) return;
   std::array<std::uint8_t, 256 + rtc::kSrtpProtectHeadroom> buf{};
-  std::array<std::uint8_t, 80> payload{};
-  write_stamp(payload.data(), audio_payload_seq_++, 0);
+  std::array<std::uint8_t, 80> frame{};
+  write_stamp(frame.data(), audio_payload_seq_++, 0);
+  std::span<const std::uint8_t> payload = frame;
+  if (protect_) {
+    sealed_.clear();
+    if (protect_(frame, false, sealed_)) payload = sealed_;
+  }
   const auto mid = std::span(reinterpret_cast<const std::uint8_t*>(opt_.audio_mid.data()),
                              opt_.audio_mid.size());
   // RFC 6464: V bit set and -20 dBov while "speaking", silence (127) otherwise.
@@ -273,6 +306,26 @@ void MediaSender::send_video_frame(Layer& l) {
   size = std::max<std::size_t>(size, 64);
   const int layer_index = static_cast<int>(&l - layers_.data());
   const int width = 320 << layer_index, height = 180 << layer_index;
+  // The whole frame first: RFC 6386 §9.1's frame tag (key frame bit clear on key frames,
+  // show_frame), on key frames the start code and the dimensions; then our stamp; then
+  // zeros (the content does not matter to the server).
+  frame_.clear();
+  frame_.push_back(static_cast<std::uint8_t>((key ? 0x00 : 0x01) | 0x10));
+  frame_.push_back(0);
+  frame_.push_back(0);
+  if (key) {
+    for (const int b : {0x9d, 0x01, 0x2a, width & 0xff, width >> 8, height & 0xff, height >> 8})
+      frame_.push_back(static_cast<std::uint8_t>(b));
+  }
+  const std::size_t stamp_at = frame_.size();
+  frame_.resize(std::max(size, stamp_at + kStampSize));
+  write_stamp(frame_.data() + stamp_at, l.payload_seq++, static_cast<std::uint8_t>(layer_index));
+  std::span<const std::uint8_t> body = frame_;
+  if (protect_) {
+    sealed_.clear();
+    if (!protect_(frame_, true, sealed_)) return;
+    body = sealed_;
+  }
   std::array<std::uint8_t, 1500 + rtc::kSrtpProtectHeadroom> buf{};
   std::array<std::uint8_t, kMaxPayload> payload{};
   const auto mid = std::span(reinterpret_cast<const std::uint8_t*>(opt_.video_mid.data()),
@@ -280,38 +333,20 @@ void MediaSender::send_video_frame(Layer& l) {
   const std::span<const std::uint8_t> rid(reinterpret_cast<const std::uint8_t*>(l.rid.data()),
                                           l.rid.size());
   const rtc::ExtensionElement ext[] = {{opt_.ext_mid, mid}, {opt_.ext_rid, rid}};
-  std::size_t left = size;
   bool first = true;
-  while (left > 0) {
+  while (!body.empty()) {
     std::size_t n = 0;
     // RFC 7741 §4.2: X, S on the first packet, PID 0; I with a 15-bit PictureID.
     payload[n++] = static_cast<std::uint8_t>(0x80 | (first ? 0x10 : 0));
     payload[n++] = 0x80;
     payload[n++] = static_cast<std::uint8_t>(0x80 | ((picture_id_ >> 8) & 0x7f));
     payload[n++] = static_cast<std::uint8_t>(picture_id_);
-    if (first) {
-      // RFC 6386 §9.1: frame tag (key frame bit 0 clear on key frames, show_frame), then on
-      // key frames the start code and the dimensions.
-      payload[n++] = static_cast<std::uint8_t>((key ? 0x00 : 0x01) | 0x10);
-      payload[n++] = 0;
-      payload[n++] = 0;
-      if (key) {
-        payload[n++] = 0x9d;
-        payload[n++] = 0x01;
-        payload[n++] = 0x2a;
-        payload[n++] = static_cast<std::uint8_t>(width);
-        payload[n++] = static_cast<std::uint8_t>(width >> 8);
-        payload[n++] = static_cast<std::uint8_t>(height);
-        payload[n++] = static_cast<std::uint8_t>(height >> 8);
-      }
-    }
-    write_stamp(payload.data() + n, l.payload_seq++, static_cast<std::uint8_t>(layer_index));
-    n += kStampSize;
-    const std::size_t body = std::min(left, kMaxPayload - n);
-    n += body;  // zeros: the content does not matter to the server
-    left -= body;
+    const std::size_t chunk = std::min(body.size(), kMaxPayload - n);
+    std::memcpy(payload.data() + n, body.data(), chunk);
+    n += chunk;
+    body = body.subspan(chunk);
     rtc::RtpHeaderFields h;
-    h.marker = left == 0;
+    h.marker = body.empty();
     h.payload_type = static_cast<std::uint8_t>(opt_.vp8_pt);
     h.sequence_number = l.seq++;
     h.timestamp = video_ts_;
@@ -414,16 +449,55 @@ void MediaReceiver::on_rtp(std::span<std::uint8_t> packet) {
       }
     }
   }
-  auto payload = rtp->payload();
-  std::size_t at = 0;
-  if (video) {
-    if (payload.size() < 4) return;
-    const bool start = (payload[0] & 0x10) != 0;
-    at = 4;  // our descriptor: X, I with a 15-bit PictureID (the SFU rewrites it in place)
-    if (start && payload.size() > at) at += (payload[at] & 1) == 0 ? 10 : 3;
+  const auto payload = rtp->payload();
+  if (!video) return stamp(s, payload, now);
+  const auto d = vp8_descriptor_size(payload);
+  if (!d) return;
+  const bool start = (payload[0] & 0x10) != 0 && (payload[0] & 0x07) == 0;
+  const auto body = payload.subspan(*d);
+  if (!unprotect_) {
+    // The stamp follows the VP8 payload header of a frame's first packet.
+    if (start && !body.empty())
+      stamp(s, body.subspan(std::min(body.size(), vp8_header(body))), now);
+    return;
   }
-  if (payload.size() < at + kStampSize || get_be(&payload[at], 4) != kMagic) return;
-  const auto sent = get_be(&payload[at + 4], 8);
+  // Encrypted: the frame must be whole before it can be opened.
+  auto& f = frames_[rtp->ssrc()];
+  if (start) {
+    f.assign(body.begin(), body.end());
+  } else if (!f.empty()) {
+    f.insert(f.end(), body.begin(), body.end());
+  }
+  if (rtp->marker() && !f.empty()) {
+    opened_.clear();
+    if (unprotect_(f, true, opened_)) {
+      ++frames_opened_;
+      const std::span<const std::uint8_t> plain = opened_;
+      const auto h = std::min(plain.size(), vp8_header(plain));
+      const auto save = unprotect_;
+      unprotect_ = nullptr;  // stamp() must not open it again
+      stamp(s, plain.subspan(h), now);
+      unprotect_ = save;
+    } else {
+      ++frames_refused_;
+    }
+    f.clear();
+  }
+}
+
+// Our stamp at the start of `p`; encrypted audio is opened first.
+void MediaReceiver::stamp(StreamStats& s, std::span<const std::uint8_t> p, std::uint64_t now) {
+  if (unprotect_ && s.kind == "audio") {
+    opened_.clear();
+    if (!unprotect_(p, false, opened_)) {
+      ++frames_refused_;
+      return;
+    }
+    ++frames_opened_;
+    p = opened_;
+  }
+  if (p.size() < kStampSize || get_be(p.data(), 4) != kMagic) return;
+  const auto sent = get_be(p.data() + 4, 8);
   if (now > sent) s.latency_us.push_back(static_cast<std::uint32_t>((now - sent) / 1000));
 }
 

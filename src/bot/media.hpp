@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <span>
@@ -27,7 +28,7 @@ namespace conclave::bot {
 struct SenderOptions {
   bool audio = true;
   bool video = true;
-  bool speaking = true;                            // the audio level says speech
+  bool speaking = true;  // sends audio (speech level); false: a muted microphone
   std::vector<int> layer_kbps = {150, 500, 1500};  // q, h, f
   int fps = 30;
   std::chrono::milliseconds keyframe_interval{3000};
@@ -55,6 +56,11 @@ class MediaSender {
   void stop();
   // RTCP from the server on the publish connection: PLI and FIR ask for a key frame.
   void on_rtcp(std::span<std::uint8_t> packet);
+  // End-to-end encryption (--e2ee): every frame goes through `protect` before it is
+  // packetized (bot/e2ee_session.hpp).
+  using Protect = std::function<bool(std::span<const std::uint8_t> frame, bool video,
+                                     std::vector<std::uint8_t>& out)>;
+  void set_protect(Protect protect) { protect_ = std::move(protect); }
 
   const SenderOptions& options() const { return opt_; }
   std::uint32_t audio_ssrc() const { return audio_ssrc_; }
@@ -78,6 +84,8 @@ class MediaSender {
   std::vector<Layer> layers_;
   std::uint64_t keyframes_sent_ = 0, keyframe_requests_ = 0;
   bool stopped_ = false;
+  Protect protect_;
+  std::vector<std::uint8_t> frame_, sealed_;
 };
 
 // Latency samples (µs) and counts for one received stream.
@@ -101,6 +109,11 @@ class MediaReceiver {
   const std::map<std::uint32_t, StreamStats>& received() const { return received_; }
   // Forgets what was measured so far (the end of a warm-up).
   void reset_stats() { received_.clear(); }
+  // End-to-end encryption: video frames are reassembled and opened, audio frames opened.
+  using Unprotect = MediaSender::Protect;
+  void set_unprotect(Unprotect unprotect) { unprotect_ = std::move(unprotect); }
+  std::uint64_t frames_opened() const { return frames_opened_; }
+  std::uint64_t frames_refused() const { return frames_refused_; }
 
  private:
   void send_feedback();
@@ -117,6 +130,11 @@ class MediaReceiver {
   std::uint8_t twcc_count_ = 0;
   std::uint32_t feedback_ssrc_ = 0;
   bool stopped_ = false;
+  void stamp(StreamStats& s, std::span<const std::uint8_t> p, std::uint64_t now);
+  Unprotect unprotect_;
+  std::map<std::uint32_t, std::vector<std::uint8_t>> frames_;  // being reassembled, by SSRC
+  std::vector<std::uint8_t> opened_;
+  std::uint64_t frames_opened_ = 0, frames_refused_ = 0;
 };
 
 // A browser-like publish offer for what `sender` sends: one sendonly audio section (Opus,

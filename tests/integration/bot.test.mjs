@@ -1,8 +1,9 @@
 // conclave-bot against the real server (issue 9): three headless participants join one
 // meeting through the signaling protocol, run ICE (controlling), DTLS (client) and SRTP,
 // publish audio and three-layer simulcast video, subscribe to each other, and report what
-// arrived. Proves the load tool itself works end to end on loopback, so that benchmark
-// numbers built on it mean something.
+// arrived; with --e2ee, end to end encrypted as the browser does it (docs/e2ee.md). Proves
+// the load tool itself works end to end on loopback, so that benchmark numbers built on it
+// mean something.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -37,4 +38,23 @@ test('three bots see and hear each other through the SFU: every stream arrives, 
   assert.ok(r.total.loss_pct < 1, `loss ${r.total.loss_pct} %\n${stdout}`);
   assert.ok(r.total.p50_us > 0 && r.total.p50_us < 10000, `p50 latency ${r.total.p50_us} µs`);
   assert.ok(r.total.received > 3 * 2 * 5 * 50, `received ${r.total.received}`);
+});
+
+test('with --e2ee the bots encrypt every frame as the browser does: all open, one security code, two key holders each', { timeout: 60000 }, async () => {
+  const out = join(tempDir('conclave-bot-'), 'result.json');
+  const { stdout } = await promisify(execFile)(BOT, ['--server', server.origin, '--create', '--bots', '3', '--duration', '5', '--e2ee', '--json', out], {
+    timeout: 40000,
+  });
+  const r = JSON.parse(readFileSync(out, 'utf8'));
+  assert.equal(r.total.failed, 0, stdout);
+  const codes = new Set(r.bots.map((b) => b.security_code));
+  assert.equal(codes.size, 1, `security codes differ: ${[...codes]}`);
+  assert.match([...codes][0], /^\d{5}( \d{5}){5}$/);
+  for (const b of r.bots) {
+    assert.equal(b.e2ee_key_holders, 2, `bot ${b.bot} holds keys of ${b.e2ee_key_holders}`);
+    assert.ok(b.e2ee_frames_opened > 100, `bot ${b.bot} opened ${b.e2ee_frames_opened} frames`);
+    assert.equal(b.e2ee_frames_refused, 0, `bot ${b.bot} could not open ${b.e2ee_frames_refused} frames`);
+    assert.equal(b.streams, 4);
+  }
+  assert.ok(r.total.loss_pct < 1, `loss ${r.total.loss_pct} %`);
 });
