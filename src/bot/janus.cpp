@@ -453,6 +453,9 @@ void JanusParticipant::add_feeds(const json& publishers) {
   for (const auto& p : publishers) {
     const auto id = id_of(member(p, "id"));
     if (id == 0 || id == my_id_ || member(p, "dummy").is_boolean()) continue;
+    // As many as our server would forward (its subscribe offers stop at 64 sections, and
+    // so does our SDP parser): the first feeds announced.
+    if (feeds_.size() >= rtc::sdp::kMaxMediaSections - 1 && !feeds_.count(id)) continue;
     if (feeds_.insert(id).second) pending_feeds_.push_back(id);
   }
   subscribe_pending();
