@@ -148,6 +148,7 @@ void Bot::on_subscribe_offer(const json& e) {
     return fail("subscribe offer unreadable");
   const auto& sd = std::get<rtc::sdp::SessionDescription>(parsed);
   const bool fresh = !sub_;
+  receiver_.note_offer(sd);
   if (fresh) {
     sub_ = std::make_unique<ClientTransport>(
         io_, certificate_,

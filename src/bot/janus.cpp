@@ -532,6 +532,7 @@ void JanusParticipant::on_subscribe_offer(const json& jsep) {
       {"type", "answer"},
       {"sdp", answer_sdp(sd, sub_->ufrag(), sub_->pwd(), certificate_.sdp_fingerprint())}};
   message(sub_handle_, {{"request", "start"}}, &answer, [](const json&, const json*) {});
+  receiver_.note_offer(sd);
   if (!fresh) return;  // a renegotiation: same transport, more (or fewer) streams
   trickle_local(sub_handle_, *sub_, sd.media.empty() ? std::string("0") : sd.media[0].mid);
   std::string error;

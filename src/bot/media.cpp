@@ -410,6 +410,7 @@ void MediaReceiver::send_feedback() {
     if (w.ok()) transport_->send_rtcp(buf, w.size);
     a.clear();
   }
+  if (++ticks_ % 20 == 0) send_reports();
   timer_.expires_after(50ms);
   timer_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec) send_feedback();
@@ -420,6 +421,10 @@ void MediaReceiver::on_rtp(std::span<std::uint8_t> packet) {
   const auto now = now_ns();
   const auto rtp = rtc::RtpPacket::parse(packet);
   if (!rtp) return;
+  if (rtx_pts_.count(rtp->payload_type())) {
+    ++rtx_received_;  // a retransmission we asked for: the stream it repairs counted the gap
+    return;
+  }
   auto& s = received_[rtp->ssrc()];
   const bool video = rtp->payload_type() != opus_pt_;
   if (s.kind.empty()) s.kind = video ? "video" : "audio";
@@ -431,6 +436,7 @@ void MediaReceiver::on_rtp(std::span<std::uint8_t> packet) {
   } else {
     const auto last16 = static_cast<std::uint16_t>(s.last_seq);
     const auto delta = static_cast<std::int16_t>(seq - last16);
+    if (delta > 1 && video) send_nack(rtp->ssrc(), s.last_seq + 1, s.last_seq + delta);
     if (delta > 0) s.last_seq += static_cast<std::uint32_t>(delta);
   }
   ++s.packets;
@@ -482,6 +488,59 @@ void MediaReceiver::on_rtp(std::span<std::uint8_t> packet) {
       ++frames_refused_;
     }
     f.clear();
+  }
+}
+
+void MediaReceiver::note_offer(const rtc::sdp::SessionDescription& offer) {
+  for (const auto& m : offer.media)
+    for (const auto& c : m.codecs)
+      if (c.name == "rtx" || c.name == "RTX") rtx_pts_.insert(c.payload_type);
+}
+
+// Extended sequence numbers [from, to) are missing: NACK up to 16 of them; a longer gap
+// will not be repaired in time, so ask for a key frame instead.
+void MediaReceiver::send_nack(std::uint32_t ssrc, std::uint32_t from, std::uint32_t to) {
+  if (!transport_ || transport_->state() != ClientTransport::State::kConnected) return;
+  std::array<std::uint8_t, 256 + rtc::kSrtpProtectHeadroom> buf{};
+  if (to - from > 16) {
+    const auto w = rtc::write_pli(std::span(buf.data(), 256), feedback_ssrc_, ssrc);
+    if (w.ok() && transport_->send_rtcp(buf, w.size)) ++plis_sent_;
+    return;
+  }
+  std::vector<std::uint16_t> lost;
+  for (auto q = from; q != to; ++q) lost.push_back(static_cast<std::uint16_t>(q));
+  const auto w = rtc::write_nack(std::span(buf.data(), 256), feedback_ssrc_, ssrc, lost);
+  if (w.ok() && transport_->send_rtcp(buf, w.size)) ++nacks_sent_;
+}
+
+// A receiver report per 31 streams (RFC 3550 §6.4.2): loss since the last one and in all,
+// the highest sequence number; no jitter or SR timing (the server does not need them).
+void MediaReceiver::send_reports() {
+  if (!transport_ || transport_->state() != ClientTransport::State::kConnected) return;
+  std::vector<rtc::ReportBlock> blocks;
+  for (const auto& [ssrc, s] : received_) {
+    if (!s.any) continue;
+    auto& r = reported_[ssrc];
+    const auto expected = s.expected(), received = s.packets;
+    const auto exp_i = expected - std::min(expected, r.expected);
+    const auto rec_i = received - std::min(received, r.received);
+    rtc::ReportBlock b;
+    b.ssrc = ssrc;
+    b.fraction_lost =
+        exp_i > rec_i
+            ? static_cast<std::uint8_t>(std::min<std::uint64_t>(255, (exp_i - rec_i) * 256 / exp_i))
+            : 0;
+    b.cumulative_lost = static_cast<std::int32_t>(expected > received ? expected - received : 0);
+    b.extended_highest_sequence = s.last_seq;
+    blocks.push_back(b);
+    r = {expected, received};
+  }
+  std::array<std::uint8_t, 1024 + rtc::kSrtpProtectHeadroom> buf{};
+  for (std::size_t at = 0; at < blocks.size(); at += 31) {
+    const auto n = std::min<std::size_t>(31, blocks.size() - at);
+    const auto w = rtc::write_receiver_report(std::span(buf.data(), 1024), feedback_ssrc_,
+                                              std::span(blocks).subspan(at, n));
+    if (w.ok()) transport_->send_rtcp(buf, w.size);
   }
 }
 

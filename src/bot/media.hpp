@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -113,6 +114,11 @@ class MediaReceiver {
   using Unprotect = MediaSender::Protect;
   void set_unprotect(Unprotect unprotect) { unprotect_ = std::move(unprotect); }
   std::uint64_t frames_opened() const { return frames_opened_; }
+  // Every offer the server sends: which payload types are retransmissions (RTX).
+  void note_offer(const rtc::sdp::SessionDescription& offer);
+  std::uint64_t retransmissions() const { return rtx_received_; }
+  std::uint64_t nacks_sent() const { return nacks_sent_; }
+  std::uint64_t plis_sent() const { return plis_sent_; }
   std::uint64_t frames_refused() const { return frames_refused_; }
 
  private:
@@ -135,6 +141,17 @@ class MediaReceiver {
   std::map<std::uint32_t, std::vector<std::uint8_t>> frames_;  // being reassembled, by SSRC
   std::vector<std::uint8_t> opened_;
   std::uint64_t frames_opened_ = 0, frames_refused_ = 0;
+  // As a browser does: NACK for a gap, PLI when too much is gone, receiver reports every
+  // second (RFC 4585, RFC 3550 §6.4.2).
+  void send_nack(std::uint32_t ssrc, std::uint32_t from, std::uint32_t to);
+  void send_reports();
+  std::set<int> rtx_pts_;
+  std::uint64_t rtx_received_ = 0, nacks_sent_ = 0, plis_sent_ = 0;
+  int ticks_ = 0;
+  struct Reported {
+    std::uint64_t expected = 0, received = 0;
+  };
+  std::map<std::uint32_t, Reported> reported_;
 };
 
 // A browser-like publish offer for what `sender` sends: one sendonly audio section (Opus,
