@@ -37,7 +37,7 @@ void Bot::stop() {
 
 void Bot::start() {
   started_ = Clock::now();
-  sig_ = std::make_unique<SignalClient>(io_, opt_.host, opt_.port);
+  sig_ = std::make_unique<SignalClient>(io_, opt_.host, opt_.port, opt_.cookie);
   sig_->on_event([this](const json& e) { on_event(e); });
   sig_->on_closed([this] {
     if (!stopped_) fail("signaling connection closed");

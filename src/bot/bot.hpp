@@ -30,6 +30,7 @@ struct BotOptions {
   std::uint16_t port = 8080;
   std::string bind = "127.0.0.1";  // local address for media sockets
   std::string meeting, passcode, name = "bot", host_key;
+  std::string cookie;  // a signed-in account's session cookie ("conclave_session=…")
   SenderOptions media;
   bool subscribe = true;
   // End-to-end encryption as the browser does it (docs/e2ee.md): required to take part in

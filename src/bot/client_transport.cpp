@@ -69,8 +69,9 @@ std::uint16_t ClientTransport::port() const {
 void ClientTransport::connect(Remote remote) {
   remote_ = std::move(remote);
   set_state(State::kChecking);
-  dtls_ = std::make_unique<rtc::DtlsTransport>(certificate_, rtc::DtlsRole::kClient,
-                                               remote_.fingerprint, *this);
+  dtls_ = std::make_unique<rtc::DtlsTransport>(
+      certificate_, remote_.peer_is_dtls_client ? rtc::DtlsRole::kServer : rtc::DtlsRole::kClient,
+      remote_.fingerprint, *this);
   send_check();
   schedule();
 }

@@ -35,6 +35,9 @@ class ClientTransport final : public rtc::UdpSocket::Listener, public rtc::DtlsT
     std::string ufrag, pwd;
     rtc::DtlsFingerprint fingerprint;
     rtc::Endpoint candidate;
+    // The peer's a=setup said "active": it is the DTLS client and we the server. Otherwise
+    // (passive, or actpass that we answer with active) we are the client.
+    bool peer_is_dtls_client = false;
   };
   struct Callbacks {
     std::function<void(State)> on_state;

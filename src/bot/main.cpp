@@ -92,6 +92,9 @@ int main(int argc, char** argv) {
   app.add_option("--server", server, "The server's HTTP origin (loopback)");
   app.add_option("--meeting", base.meeting, "Meeting id");
   app.add_option("--passcode", base.passcode, "Meeting passcode");
+  app.add_option("--cookie", base.cookie,
+                 "Join signed in: the session cookie of an account (name=value)");
+  app.add_option("--host-key", base.host_key, "Join with a guest meeting's host key");
   app.add_flag("--create", create,
                "Create a meeting first (server: --meeting-create anyone); with --janus the "
                "first bot always creates the room");

@@ -134,6 +134,7 @@ std::optional<ClientTransport::Remote> remote_from_sdp(const std::string& text, 
     return std::nullopt;
   }
   r.fingerprint = *fp;
+  r.peer_is_dtls_client = sd.media[0].setup == rtc::sdp::Setup::kActive;
   // a=candidate:<foundation> <component> udp <priority> <ip> <port> typ <type> ...
   int best_rank = -1;
   std::uint32_t best_priority = 0;

@@ -10,8 +10,9 @@ namespace websocket = beast::websocket;
 using tcp = boost::asio::ip::tcp;
 using nlohmann::json;
 
-SignalClient::SignalClient(boost::asio::io_context& io, std::string host, std::uint16_t port)
-    : io_(io), host_(std::move(host)), port_(port), ws_(io) {}
+SignalClient::SignalClient(boost::asio::io_context& io, std::string host, std::uint16_t port,
+                           std::string cookie)
+    : io_(io), host_(std::move(host)), port_(port), cookie_(std::move(cookie)), ws_(io) {}
 
 void SignalClient::connect(std::function<void(bool, std::string)> done) {
   boost::system::error_code bad;
@@ -22,10 +23,12 @@ void SignalClient::connect(std::function<void(bool, std::string)> done) {
     if (ec) return done(false, "connect: " + ec.message());
     // The server checks Origin on the upgrade (a page of its own is the only caller).
     const std::string origin = "http://" + host_ + ":" + std::to_string(port_);
-    ws_.set_option(websocket::stream_base::decorator([origin](websocket::request_type& req) {
-      req.set(beast::http::field::origin, origin);
-      req.set(beast::http::field::user_agent, "conclave-bot");
-    }));
+    ws_.set_option(
+        websocket::stream_base::decorator([origin, cookie = cookie_](websocket::request_type& req) {
+          req.set(beast::http::field::origin, origin);
+          req.set(beast::http::field::user_agent, "conclave-bot");
+          if (!cookie.empty()) req.set(beast::http::field::cookie, cookie);
+        }));
     ws_.async_handshake(host_ + ":" + std::to_string(port_), "/ws",
                         [this, done](const boost::system::error_code& hs) {
                           if (hs) return done(false, "handshake: " + hs.message());

@@ -25,7 +25,9 @@ class SignalClient {
   using Reply = std::function<void(const nlohmann::json* result, const nlohmann::json* error)>;
   using EventHandler = std::function<void(const nlohmann::json& event)>;
 
-  SignalClient(boost::asio::io_context& io, std::string host, std::uint16_t port);
+  // `cookie`: a Cookie header for the upgrade (a signed-in account's session), or empty.
+  SignalClient(boost::asio::io_context& io, std::string host, std::uint16_t port,
+               std::string cookie = {});
 
   void connect(std::function<void(bool ok, std::string error)> done);
   void request(const std::string& type, nlohmann::json fields, Reply reply);
@@ -40,6 +42,7 @@ class SignalClient {
   boost::asio::io_context& io_;
   std::string host_;
   std::uint16_t port_;
+  std::string cookie_;
   boost::beast::websocket::stream<boost::asio::ip::tcp::socket> ws_;
   boost::beast::flat_buffer buffer_;
   std::deque<std::string> outbox_;
