@@ -11,11 +11,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startServer, ensureStopped, tempDir } from '../lib/server.mjs';
+import { createMeeting, signUp } from '../lib/meetings.mjs';
 
 const BOT = process.env.TEST_CONCLAVE_BOT_BIN;
 let server;
 before(async () => {
-  server = await startServer({ args: ['--meeting-create', 'anyone'] });
+  server = await startServer({ args: ['--meeting-create', 'anyone', '--auth-signup', 'open'] });
 });
 after(async () => ensureStopped(server));
 
@@ -57,4 +58,27 @@ test('with --e2ee the bots encrypt every frame as the browser does: all open, on
     assert.equal(b.streams, 4);
   }
   assert.ok(r.total.loss_pct < 1, `loss ${r.total.loss_pct} %`);
+});
+
+test('bots join signed in with an account\'s session cookie, into a meeting that account owns', { timeout: 60000 }, async () => {
+  const account = await signUp(server.origin, { email: 'bots@example.org', name: 'Load tester' });
+  const m = await createMeeting(server.origin, { ...account, settings: { waiting_room: true, authenticated_only: true } });
+  const out = join(tempDir('conclave-bot-'), 'result.json');
+  // Only signed-in people may join, and the owner's account skips the waiting room as host.
+  const { stdout } = await promisify(execFile)(
+    BOT,
+    ['--server', server.origin, '--meeting', m.id, '--passcode', m.passcode, '--cookie', account.cookie, '--bots', '2', '--duration', '3', '--json', out],
+    { timeout: 30000 },
+  );
+  const r = JSON.parse(readFileSync(out, 'utf8'));
+  assert.equal(r.total.failed, 0, stdout);
+  for (const b of r.bots) assert.equal(b.streams, 2, `bot ${b.bot}: ${b.streams} streams\n${stdout}`);
+  // Without the cookie the same meeting refuses them.
+  const refused = await promisify(execFile)(BOT, ['--server', server.origin, '--meeting', m.id, '--passcode', m.passcode, '--bots', '1', '--duration', '1'], {
+    timeout: 30000,
+  }).then(
+    () => null,
+    (e) => e.stdout,
+  );
+  assert.match(refused ?? '', /join: forbidden/);
 });
