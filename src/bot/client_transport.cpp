@@ -3,7 +3,6 @@
 #include <openssl/rand.h>
 
 #include <array>
-#include <cstring>
 
 #include "rtc/ice_lite.hpp"
 #include "rtc/stun.hpp"
@@ -159,10 +158,7 @@ void ClientTransport::on_datagram(std::span<std::uint8_t> data, std::size_t capa
         }
         controlling_ = false;
       }
-      std::array<std::uint8_t, 4> ip{};
-      std::memcpy(ip.data(), from.address_bytes(), from.family() == AF_INET ? 4 : 0);
-      const auto r = stun::build_binding_success(
-          *msg, stun::TransportAddress::ipv4(ip, from.port()), key, out);
+      const auto r = stun::build_binding_success(*msg, rtc::to_transport_address(from), key, out);
       if (r.ok()) socket_->send(std::span(out.data(), r.size), from);
       return;
     }

@@ -119,16 +119,8 @@ std::optional<ClientTransport::Remote> remote_from_sdp(const std::string& text, 
   ClientTransport::Remote r;
   r.ufrag = sd.media[0].ice_ufrag;
   r.pwd = sd.media[0].ice_pwd;
-  const auto fp = rtc::DtlsFingerprint::parse(sd.media[0].fingerprint->algorithm + " " + [&] {
-    std::string hex;
-    static const char* d = "0123456789ABCDEF";
-    for (auto b : sd.media[0].fingerprint->digest) {
-      if (!hex.empty()) hex += ':';
-      hex += d[b >> 4];
-      hex += d[b & 15];
-    }
-    return hex;
-  }());
+  const auto fp = rtc::DtlsFingerprint::from_digest(sd.media[0].fingerprint->algorithm,
+                                                    sd.media[0].fingerprint->digest);
   if (!fp) {
     error = "server fingerprint unreadable";
     return std::nullopt;
@@ -457,7 +449,7 @@ void MediaReceiver::on_rtp(std::span<std::uint8_t> packet) {
     }
   }
   const auto payload = rtp->payload();
-  if (!video) return stamp(s, payload, now);
+  if (!video) return audio(s, payload, now);
   const auto d = vp8_descriptor_size(payload);
   if (!d) return;
   const bool start = (payload[0] & 0x10) != 0 && (payload[0] & 0x07) == 0;
@@ -465,7 +457,7 @@ void MediaReceiver::on_rtp(std::span<std::uint8_t> packet) {
   if (!unprotect_) {
     // The stamp follows the VP8 payload header of a frame's first packet.
     if (start && !body.empty())
-      stamp(s, body.subspan(std::min(body.size(), vp8_header(body))), now);
+      read_stamp(s, body.subspan(std::min(body.size(), vp8_header(body))), now);
     return;
   }
   // Encrypted: the frame must be whole before it can be opened.
@@ -480,11 +472,7 @@ void MediaReceiver::on_rtp(std::span<std::uint8_t> packet) {
     if (unprotect_(f, true, opened_)) {
       ++frames_opened_;
       const std::span<const std::uint8_t> plain = opened_;
-      const auto h = std::min(plain.size(), vp8_header(plain));
-      const auto save = unprotect_;
-      unprotect_ = nullptr;  // stamp() must not open it again
-      stamp(s, plain.subspan(h), now);
-      unprotect_ = save;
+      read_stamp(s, plain.subspan(std::min(plain.size(), vp8_header(plain))), now);
     } else {
       ++frames_refused_;
     }
@@ -545,9 +533,9 @@ void MediaReceiver::send_reports() {
   }
 }
 
-// Our stamp at the start of `p`; encrypted audio is opened first.
-void MediaReceiver::stamp(StreamStats& s, std::span<const std::uint8_t> p, std::uint64_t now) {
-  if (unprotect_ && s.kind == "audio") {
+// An audio payload: opened first when encrypted, then its stamp.
+void MediaReceiver::audio(StreamStats& s, std::span<const std::uint8_t> p, std::uint64_t now) {
+  if (unprotect_) {
     opened_.clear();
     if (!unprotect_(p, false, opened_)) {
       ++frames_refused_;
@@ -556,6 +544,11 @@ void MediaReceiver::stamp(StreamStats& s, std::span<const std::uint8_t> p, std::
     ++frames_opened_;
     p = opened_;
   }
+  read_stamp(s, p, now);
+}
+
+// Our stamp at the start of `p` (plaintext): one latency sample.
+void MediaReceiver::read_stamp(StreamStats& s, std::span<const std::uint8_t> p, std::uint64_t now) {
   if (p.size() < kStampSize || get_be(p.data(), 4) != kMagic) return;
   const auto sent = get_be(p.data() + 4, 8);
   if (now > sent) s.latency_us.push_back(static_cast<std::uint32_t>((now - sent) / 1000));

@@ -136,7 +136,8 @@ class MediaReceiver {
   std::uint8_t twcc_count_ = 0;
   std::uint32_t feedback_ssrc_ = 0;
   bool stopped_ = false;
-  void stamp(StreamStats& s, std::span<const std::uint8_t> p, std::uint64_t now);
+  void audio(StreamStats& s, std::span<const std::uint8_t> p, std::uint64_t now);
+  void read_stamp(StreamStats& s, std::span<const std::uint8_t> p, std::uint64_t now);
   Unprotect unprotect_;
   std::map<std::uint32_t, std::vector<std::uint8_t>> frames_;  // being reassembled, by SSRC
   std::vector<std::uint8_t> opened_;

@@ -124,16 +124,10 @@ std::int64_t int_field(const json& body, const char* name, std::int64_t min, std
   return v;
 }
 
+// An unknown hash or a wrong length gives an empty fingerprint: the handshake then fails
+// on the mismatch, as it would have with the digest as written.
 rtc::DtlsFingerprint to_dtls_fingerprint(const rtc::sdp::Fingerprint& f) {
-  rtc::DtlsFingerprint out;
-  out.algorithm = rtc::DtlsHashAlgorithm::kSha256;
-  if (f.algorithm == "sha-1") out.algorithm = rtc::DtlsHashAlgorithm::kSha1;
-  if (f.algorithm == "sha-384") out.algorithm = rtc::DtlsHashAlgorithm::kSha384;
-  if (f.algorithm == "sha-512") out.algorithm = rtc::DtlsHashAlgorithm::kSha512;
-  const std::size_t n = std::min(f.digest.size(), out.digest.size());
-  std::copy_n(f.digest.begin(), n, out.digest.begin());
-  out.size = n;
-  return out;
+  return rtc::DtlsFingerprint::from_digest(f.algorithm, f.digest).value_or(rtc::DtlsFingerprint{});
 }
 
 std::string sdp_error(const rtc::sdp::ParseError& e) {

@@ -154,6 +154,29 @@ std::string DtlsFingerprint::to_sdp() const {
   return out;
 }
 
+namespace {
+std::optional<DtlsHashAlgorithm> algorithm_named(std::string_view name) noexcept {
+  static constexpr DtlsHashAlgorithm kAlgorithms[] = {
+      DtlsHashAlgorithm::kSha1, DtlsHashAlgorithm::kSha224, DtlsHashAlgorithm::kSha256,
+      DtlsHashAlgorithm::kSha384, DtlsHashAlgorithm::kSha512};
+  for (const DtlsHashAlgorithm algorithm : kAlgorithms) {
+    if (iequals(name, to_string(algorithm))) return algorithm;
+  }
+  return std::nullopt;
+}
+}  // namespace
+
+std::optional<DtlsFingerprint> DtlsFingerprint::from_digest(
+    std::string_view name, std::span<const std::uint8_t> digest) noexcept {
+  const auto algorithm = algorithm_named(name);
+  if (!algorithm || digest.size() != digest_size(*algorithm)) return std::nullopt;
+  DtlsFingerprint fingerprint;
+  fingerprint.algorithm = *algorithm;
+  std::copy(digest.begin(), digest.end(), fingerprint.digest.begin());
+  fingerprint.size = digest.size();
+  return fingerprint;
+}
+
 std::optional<DtlsFingerprint> DtlsFingerprint::parse(std::string_view value) noexcept {
   value = trim(value);
   const std::size_t space = value.find_first_of(" \t");
@@ -162,18 +185,9 @@ std::optional<DtlsFingerprint> DtlsFingerprint::parse(std::string_view value) no
   const std::string_view hex = trim(value.substr(space + 1));
 
   DtlsFingerprint fingerprint;
-  static constexpr DtlsHashAlgorithm kAlgorithms[] = {
-      DtlsHashAlgorithm::kSha1, DtlsHashAlgorithm::kSha224, DtlsHashAlgorithm::kSha256,
-      DtlsHashAlgorithm::kSha384, DtlsHashAlgorithm::kSha512};
-  bool known = false;
-  for (const DtlsHashAlgorithm algorithm : kAlgorithms) {
-    if (iequals(name, to_string(algorithm))) {
-      fingerprint.algorithm = algorithm;
-      known = true;
-      break;
-    }
-  }
-  if (!known) return std::nullopt;
+  const auto algorithm = algorithm_named(name);
+  if (!algorithm) return std::nullopt;
+  fingerprint.algorithm = *algorithm;
 
   // RFC 8122 §5: 2UHEX *(":" 2UHEX).
   const std::size_t expected = digest_size(fingerprint.algorithm);

@@ -47,6 +47,10 @@ struct DtlsFingerprint {
   // are accepted in either case although RFC 8122 writes upper case. nullopt for an
   // unknown hash function, a malformed byte list, or a length that is not the hash's.
   [[nodiscard]] static std::optional<DtlsFingerprint> parse(std::string_view value) noexcept;
+  // From a hash name ("sha-256", any case) and the raw digest, as sdp::Fingerprint holds
+  // them; nullopt for an unknown hash or a digest of the wrong length.
+  [[nodiscard]] static std::optional<DtlsFingerprint> from_digest(
+      std::string_view name, std::span<const std::uint8_t> digest) noexcept;
 
   friend bool operator==(const DtlsFingerprint& a, const DtlsFingerprint& b) noexcept;
 };

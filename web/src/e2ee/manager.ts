@@ -264,17 +264,21 @@ export class E2eeManager {
    *  is opened and delivered (maybe later), and anything else is dropped: in an E2EE
    *  meeting nothing readable may pass, since only the server could have written it. */
   onRelay(from: string, data: unknown): void {
-    void this.enqueue(() => this.handle(from, data, true));
+    void this.enqueue(() => this.handle(from, data));
   }
 
-  private async handle(from: string, data: unknown, fresh: boolean): Promise<void> {
+  private async handle(from: string, data: unknown): Promise<void> {
     switch (kindOf(data)) {
       case 'hello':
         return this.onHello(from, data);
       case 'key':
         return this.onKey(from, data);
       case 'msg':
-        return this.onMsg(from, data, fresh);
+        // Not (yet) readable: their hello or key may still be on its way.
+        if ((await this.onMsg(from, data)) === 'wait' && this.pending.length < PENDING_MAX) {
+          this.pending.push({ from, data, at: Date.now() });
+        }
+        return;
       case 'dm': {
         const h = this.holders.get(from);
         const plain = h && (await openEntry(data, h.pairwise, from, this.self, this.meeting));
@@ -457,37 +461,26 @@ export class E2eeManager {
     return base;
   }
 
-  private async onMsg(from: string, data: unknown, fresh: boolean): Promise<void> {
+  /** Opens and delivers a msg: 'done' (delivered, or refused under a key we hold), or
+   *  'wait' (no key for it yet). */
+  private async onMsg(from: string, data: unknown): Promise<'done' | 'wait'> {
     const h = this.holders.get(from);
     const kid = msgKid(data);
-    if (kid === null) return;
+    if (kid === null) return 'done';
     const { keyId, epoch } = splitKid(kid);
     const base = h && h.keyId === keyId ? await this.keyFor(h, epoch) : null;
-    const plain = base && (await openMsg(data, base, from, this.meeting));
-    if (plain) {
-      this.deliverText(from, plain);
-      return;
-    }
-    // Not (yet) readable: their hello or key may still be on its way.
-    if (fresh && this.pending.length < PENDING_MAX) this.pending.push({ from, data, at: Date.now() });
+    if (!base) return 'wait';
+    const plain = await openMsg(data, base, from, this.meeting);
+    if (plain) this.deliverText(from, plain);
+    return 'done';
   }
 
   private async retryPending(): Promise<void> {
     const now = Date.now();
     const waiting = this.pending.splice(0).filter((p) => now - p.at < PENDING_MS);
     for (const p of waiting) {
-      const before = this.pending.length;
-      await this.onMsg(p.from, p.data, false);
-      if (this.pending.length === before && !(await this.opened(p))) this.pending.push(p);
+      if ((await this.onMsg(p.from, p.data)) === 'wait') this.pending.push(p);
     }
-  }
-
-  private async opened(p: { from: string; data: unknown }): Promise<boolean> {
-    const h = this.holders.get(p.from);
-    const kid = msgKid(p.data);
-    if (!h || kid === null) return false;
-    const { keyId, epoch } = splitKid(kid);
-    return h.keyId === keyId && (await this.keyFor(h, epoch)) !== null;
   }
 
   // ------------------------------------------------------------------ roster
